@@ -1,0 +1,36 @@
+# Self-documenting Makefile: `make` (or `make help`) lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall only when the dependency list changes.
+STAMP := $(VENV)/.installed
+
+.PHONY: help briefs test lab lint clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+briefs: $(STAMP) ## Build every brief from data/ into reports/ (HTML, PDF, charts, numbers)
+	$(BIN)/python -m analysis build
+
+test: $(STAMP) ## Run the whole test suite (real notebooks, nbconvert and PDF rendering)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP) ## Open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP) ## Check style with ruff
+	$(BIN)/ruff check analysis tests bench
+
+clean: ## Remove the virtual environment, caches and scratch notebook runs
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache reports/notebook-run
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,42 @@
+"""Every path and fixed setting the project uses, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+
+DATA_DIR = PROJECT_ROOT / "data"
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+
+ATTACKS_CSV = DATA_DIR / "attacks.csv"
+CLAIMS_CSV = DATA_DIR / "claims.csv"
+CONTEXT_CSV = DATA_DIR / "context_events.csv"
+SOURCES_CSV = DATA_DIR / "sources.csv"
+DATAPACKAGE_JSON = DATA_DIR / "datapackage.json"
+
+NOTEBOOK = NOTEBOOKS_DIR / "attack-frequency.ipynb"
+BRIEFS_TOML = NOTEBOOKS_DIR / "briefs.toml"
+
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+MPLSTYLE = PACKAGE_DIR / "house.mplstyle"
+
+# Where the notebook writes when run by hand in Jupyter with its defaults (git-ignored).
+NOTEBOOK_RUN_DIR = REPORTS_DIR / "notebook-run"
+
+# Guards against inputs that would exhaust memory (overridable on the command line).
+MAX_FILE_BYTES = 2 * 1024**3
+MAX_ROWS = 10_000_000
+
+
+def resolve(path: str | Path | None) -> Path | None:
+    """Resolve a user-given path: absolute paths stay, relative ones are taken from the
+    project root, so the notebook finds its data from any working directory.
+    Empty means "none"."""
+    if path is None or str(path).strip() == "":
+        return None
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else PROJECT_ROOT / p
