@@ -1,0 +1,285 @@
+"""Load the attacks, claims, context-event and source tables as typed DataFrames, after
+checking them against the data contract in `schema.py`.
+
+Every problem in a file is collected and raised at once as a `DataError`, each located
+as `file:line: column: value: what is wrong`. Raw data files are only ever read.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config, provenance, schema
+from .exceptions import DataError, Problem
+
+csv.field_size_limit(2**31 - 1)
+
+
+class DataWarning(UserWarning):
+    """Something in an input file is ignored, but the file is still usable."""
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+
+
+def _fail(path, line, column, value, message):
+    raise DataError([Problem(str(path), line, column, value, message)])
+
+
+def _check_file(path: Path, max_bytes: int) -> None:
+    if not path.exists():
+        _fail(path, 0, "-", "", "file does not exist")
+    if not path.is_file():
+        _fail(path, 0, "-", "", "not a file")
+    size = path.stat().st_size
+    if size == 0:
+        _fail(path, 0, "-", "", "file is empty; expected a header row")
+    if size > max_bytes:
+        _fail(path, 0, "-", f"{size} bytes",
+              f"file is larger than the limit of {max_bytes} bytes (see --max-bytes)")
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, bytes] | None:
+    """Line and bytes of the first invalid UTF-8 sequence, scanning in blocks."""
+    line, carry = 1, b""
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            data = carry + block
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as err:
+                # An incomplete sequence at the end of a block is not an error yet.
+                if err.reason == "unexpected end of data" and err.start >= len(data) - 3:
+                    data, carry = data[: err.start], data[err.start:]
+                else:
+                    return line + data.count(b"\n", 0, err.start), data[err.start: err.end]
+            line += data.count(b"\n")
+    return (line, carry) if carry else None
+
+
+def record_lines(path: Path) -> np.ndarray:
+    """The physical line on which each record starts (header = record 0 on line 1).
+
+    Only computed when problems must be located: quoted fields may hold newlines, so
+    the row index alone does not give the line."""
+    starts = [1]
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            for _ in reader:
+                starts.append(reader.line_num + 1)
+        except csv.Error:
+            pass
+    return np.asarray(starts[:-1], dtype=np.int64)
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        try:
+            return next(csv.reader(fh), [])
+        except csv.Error:
+            return []
+
+
+def read_strings(path: str | Path, *, max_bytes: int = config.MAX_FILE_BYTES,
+                 max_rows: int = config.MAX_ROWS) -> pd.DataFrame:
+    """Read a CSV with every cell as a string (blank = ""), header in row 1.
+
+    Raises DataError for files that cannot be read as CSV at all."""
+    path = Path(path)
+    _check_file(path, max_bytes)
+    header = _header(path)
+    stripped = [h.strip() for h in header]
+    if not any(stripped):
+        _fail(path, 1, "-", "", "no header row; the first line must name the columns")
+    problems = [Problem(str(path), 1, name or "-", name, "column name appears more than once")
+                for i, name in enumerate(stripped) if name in stripped[:i]]
+    problems += [Problem(str(path), 1, "-", "", f"column {i + 1} has no name")
+                 for i, name in enumerate(stripped) if not name]
+    if problems:
+        raise DataError(problems)
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_filter=False, index_col=False,
+            encoding="utf-8-sig", engine="c", skipinitialspace=False,
+            nrows=max_rows + 1,
+        )
+    except UnicodeDecodeError:
+        bad = _first_bad_utf8(path)
+        line, raw = bad if bad else (0, b"")
+        _fail(path, line, "-", raw.hex(" "),
+              "not valid UTF-8; save the file as UTF-8 (the bytes are shown in hex)")
+    except pd.errors.ParserError as err:
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if match:
+            expected, record, saw = (int(g) for g in match.groups())
+            lines = record_lines(path)
+            line = int(lines[record - 1]) if record - 1 < len(lines) else record
+            _fail(path, line, "-", f"{saw} fields",
+                  f"row has {saw} fields but the header has {expected}; "
+                  "quote fields that contain commas")
+        _fail(path, 0, "-", "", f"not readable as CSV: {str(err).strip()}")
+    if len(frame) > max_rows:
+        _fail(path, 0, "-", f"more than {max_rows} rows",
+              f"file has more rows than the limit of {max_rows} (see --max-rows)")
+    frame.columns = stripped
+    return frame
+
+
+# ---------------------------------------------------------------------------------------
+# Checking
+
+
+_PANDERA_CHECK_MESSAGES = {
+    "column_in_dataframe": "required column is missing",
+    "field_uniqueness": "duplicate value; must be unique",
+}
+
+
+def _locate(path: Path, failure_cases: pd.DataFrame, lines_for) -> list[Problem]:
+    problems = []
+    for case in failure_cases.itertuples(index=False):
+        check = str(case.check)
+        message = _PANDERA_CHECK_MESSAGES.get(check, check)
+        if check == "column_in_dataframe":
+            problems.append(Problem(str(path), 1, str(case.failure_case), "", message))
+            continue
+        line = int(lines_for(int(case.index))) if pd.notna(case.index) else 0
+        value = "" if pd.isna(case.failure_case) else str(case.failure_case)
+        problems.append(Problem(str(path), line, str(case.column), value, message))
+    return problems
+
+
+class _Lines:
+    """Row index -> physical line, computed once and only if needed."""
+
+    def __init__(self, path: Path):
+        self.path, self._lines = path, None
+
+    def __call__(self, row: int) -> int:
+        if self._lines is None:
+            self._lines = record_lines(self.path)
+        record = row + 1
+        return int(self._lines[record]) if record < len(self._lines) else record + 1
+
+
+def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Convert a string table to its types. Optional columns absent from the file are
+    added as unknown, so analyses never need to ask whether a column exists. Values
+    that break the contract become missing here; the checks report them."""
+    out = {}
+    blank = pd.Series([""] * len(frame), dtype=object, index=frame.index)
+    for f in schema.fields(kind):
+        raw = frame[f.name] if f.name in frame else blank
+        if f.type == "date":
+            valid = raw.str.match(schema.DATE_PATTERN)
+            out[f.name] = pd.to_datetime(raw.where(valid, None), format="%Y-%m-%d",
+                                         errors="coerce").astype("datetime64[ns]")
+        elif f.type == "integer":
+            valid = raw.str.match(schema.COUNT_PATTERN)
+            out[f.name] = pd.to_numeric(raw.where(valid, None),
+                                        errors="coerce").astype("Int64")
+        elif f.enum:
+            out[f.name] = pd.Categorical(raw.where(raw.isin(f.enum), schema.UNKNOWN),
+                                         categories=list(f.enum))
+        else:
+            out[f.name] = raw.where(raw != "", pd.NA).astype("string")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def check_table(path: str | Path, kind: str | None = None, *,
+                sources: pd.DataFrame | None = None,
+                max_bytes: int = config.MAX_FILE_BYTES,
+                max_rows: int = config.MAX_ROWS) -> tuple[pd.DataFrame, str]:
+    """Read and check one table; return it typed, and its kind.
+
+    `kind` is detected from the columns when not given. `sources` (from
+    `load_sources`) enables the source_id and quote checks; without it they are skipped.
+    Unknown columns give a DataWarning and are left out of the result."""
+    import pandera.pandas as pa
+
+    path = Path(path)
+    frame = read_strings(path, max_bytes=max_bytes, max_rows=max_rows)
+    kind = kind or schema.detect_kind(list(frame.columns))
+    known = set(schema.column_names(kind))
+    for name in frame.columns:
+        if name not in known:
+            warnings.warn(f"{path}:1: {name}: unknown column, ignored", DataWarning,
+                          stacklevel=2)
+    lines = _Lines(path)
+    problems: list[Problem] = []
+    try:
+        schema.raw_schema(kind).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        problems += _locate(path, err.failure_cases, lines)
+    if any(p.line == 1 and p.message == "required column is missing" for p in problems):
+        raise DataError(problems)
+
+    typed = _typed(frame, kind)
+    try:
+        schema.row_schema(kind).validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        # A wide check reports every column of a failing row; keep the one it is about.
+        cases = err.failure_cases
+        blamed = cases["check"].map(schema.ROW_RULE_COLUMN)
+        cases = cases[cases["column"] == blamed].copy()
+        cases["failure_case"] = [frame[c].iloc[i] for c, i in
+                                 zip(cases["column"], cases["index"], strict=True)]
+        bad_lines = {p.line for p in problems}
+        problems += [p for p in _locate(path, cases, lines) if p.line not in bad_lines]
+    if kind == schema.SOURCES and not problems:
+        problems += provenance.attach_texts(path, typed, lines)
+    elif sources is not None and "source_id" in frame:
+        problems += provenance.check(path, frame, sources, lines)
+    if problems:
+        raise DataError(problems)
+    typed.attrs["path"] = str(path)
+    return typed, kind
+
+
+def _load(path, kind, sources_path=None, **limits) -> pd.DataFrame:
+    sources = load_sources(sources_path) if config.resolve(sources_path) else None
+    table, _ = check_table(config.resolve(path), kind, sources=sources, **limits)
+    return table
+
+
+def load_attacks(path: str | Path, sources_path: str | Path | None = None,
+                 **limits) -> pd.DataFrame:
+    """The attacks table, typed: dates as datetime64, categories as categoricals,
+    counts as nullable integers. With `sources_path`, quotes are checked against
+    the source documents."""
+    return _load(path, schema.ATTACKS, sources_path, **limits)
+
+
+def load_claims(path: str | Path, sources_path: str | Path | None = None,
+                **limits) -> pd.DataFrame:
+    """The aggregate claims table, typed like `load_attacks`."""
+    return _load(path, schema.CLAIMS, sources_path, **limits)
+
+
+def load_context(path: str | Path, sources_path: str | Path | None = None,
+                 **limits) -> pd.DataFrame:
+    """The dated context events table, typed like `load_attacks`."""
+    return _load(path, schema.CONTEXT, sources_path, **limits)
+
+
+def load_sources(path: str | Path, **limits) -> pd.DataFrame:
+    """The sources table, with each document's text checked to exist. Relative
+    document paths are taken from the folder above the one holding sources.csv."""
+    table, _ = check_table(config.resolve(path), schema.SOURCES, **limits)
+    return table
+
+
+def empty_table(kind: str) -> pd.DataFrame:
+    """A typed table of a kind with no rows, for "none given"."""
+    frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in
+                          schema.column_names(kind)})
+    return _typed(frame, kind)

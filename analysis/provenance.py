@@ -1,0 +1,74 @@
+"""Provenance: every row taken from a source document names it (`source_id`) and quotes
+it verbatim (`quote`). Quotes are matched after whitespace is normalised, so line
+wrapping in the source file does not matter; nothing else is forgiven."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import Problem
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def document_path(sources_csv: Path, relative: str) -> Path:
+    """Source documents live beside the data folder (data/sources.csv -> seeds/...)."""
+    p = Path(relative)
+    return p if p.is_absolute() else sources_csv.resolve().parent.parent / p
+
+
+def attach_texts(sources_csv: Path, sources: pd.DataFrame, lines) -> list[Problem]:
+    """Read each source document into the `text` column (whitespace-normalised).
+    Returns a problem for each document that cannot be read."""
+    texts, problems = [], []
+    for row, rel in enumerate(sources["path"]):
+        doc = document_path(sources_csv, str(rel))
+        try:
+            texts.append(normalise(doc.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as err:
+            line = lines(row)
+            reason = "source document does not exist" if isinstance(
+                err, FileNotFoundError) else f"source document cannot be read: {err}"
+            problems.append(Problem(str(sources_csv), line, "path", str(rel), reason))
+            texts.append(None)
+    sources["text"] = pd.Series(texts, index=sources.index, dtype=object)
+    return problems
+
+
+def check(path: Path, frame: pd.DataFrame, sources: pd.DataFrame, lines) -> list[Problem]:
+    """Problems with `source_id` and `quote` in a raw (string) table, given the sources."""
+    source_ids = frame["source_id"]
+    quotes = frame["quote"] if "quote" in frame else pd.Series("", index=frame.index)
+    known = source_ids.isin(sources["source_id"].dropna())
+    text_of = dict(zip(sources["source_id"], sources["text"], strict=True))
+    problems = []
+
+    def add(rows, column, values, message):
+        problems.extend(Problem(str(path), lines(int(r)), column, str(v), message)
+                        for r, v in zip(rows, values, strict=True))
+
+    unknown = np.flatnonzero(((source_ids != "") & ~known).to_numpy())
+    add(unknown, "source_id", source_ids.iloc[unknown], "source_id is not in sources.csv")
+    no_quote = np.flatnonzero(((source_ids != "") & (quotes == "")).to_numpy())
+    add(no_quote, "quote", quotes.iloc[no_quote],
+        "a row from a source must quote it verbatim")
+    no_source = np.flatnonzero(((source_ids == "") & (quotes != "")).to_numpy())
+    add(no_source, "source_id", source_ids.iloc[no_source], "a quote needs its source_id")
+
+    # Each distinct (source, quote) pair is searched once, however many rows share it.
+    quoted = frame.loc[known & (quotes != ""), ["source_id"]].assign(quote=quotes)
+    for (source_id, quote), group in quoted.groupby(["source_id", "quote"], sort=False):
+        text = text_of.get(source_id)
+        if text is not None and normalise(quote) not in text:
+            rows = [frame.index.get_loc(i) for i in group.index]
+            add(rows, "quote", [quote] * len(rows),
+                f"quote is not found verbatim in source {source_id!r}")
+    return problems

@@ -1,0 +1,143 @@
+"""The data contract, read from `data/datapackage.json` (Frictionless Table Schema) and
+enforced with pandera. The JSON file is the one description of every column; the
+codebook documents it and the loader checks it, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+
+from . import config
+
+# Table kinds, keyed by the datapackage resource name.
+ATTACKS, CLAIMS, CONTEXT, SOURCES = "attacks", "claims", "context_events", "sources"
+KINDS = (ATTACKS, CLAIMS, CONTEXT, SOURCES)
+
+# Written in category columns for "not known"; a blank cell means the same.
+UNKNOWN = "unknown"
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+COUNT_PATTERN = r"^\d+$"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # "string", "date" or "integer"
+    description: str
+    required: bool = False
+    unique: bool = False
+    enum: tuple[str, ...] | None = None
+
+
+@cache
+def _datapackage() -> dict:
+    return json.loads(config.DATAPACKAGE_JSON.read_text(encoding="utf-8"))
+
+
+@cache
+def fields(kind: str) -> tuple[Field, ...]:
+    """The columns of one table kind, in their documented order."""
+    for resource in _datapackage()["resources"]:
+        if resource["name"] == kind:
+            return tuple(
+                Field(
+                    name=f["name"],
+                    type=f["type"],
+                    description=f.get("description", ""),
+                    required=f.get("constraints", {}).get("required", False),
+                    unique=f.get("constraints", {}).get("unique", False),
+                    enum=tuple(f["constraints"]["enum"]) if "enum" in f.get("constraints", {})
+                    else None,
+                )
+                for f in resource["schema"]["fields"]
+            )
+    raise KeyError(kind)
+
+
+def column_names(kind: str) -> list[str]:
+    return [f.name for f in fields(kind)]
+
+
+def required_columns(kind: str) -> list[str]:
+    return [f.name for f in fields(kind) if f.required]
+
+
+def detect_kind(columns: list[str]) -> str:
+    """Which table a header belongs to. Anything that is not recognisably claims,
+    context events or sources is checked as an attacks table, whatever its name."""
+    cols = set(columns)
+    if "claim_id" in cols:
+        return CLAIMS
+    if "context_id" in cols:
+        return CONTEXT
+    if {"source_id", "path"} <= cols and "event_id" not in cols:
+        return SOURCES
+    return ATTACKS
+
+
+def raw_schema(kind: str):
+    """A pandera schema for a table read as strings (blank = ""): presence of required
+    columns, required values, uniqueness, date and count syntax, real calendar dates,
+    and allowed category values. Cross-column rules live in `row_rules`."""
+    import pandas as pd
+    import pandera.pandas as pa
+
+    def not_blank(s):
+        return s != ""
+
+    def real_date(s):
+        # The pattern check has already flagged malformed text; this catches 2021-02-30.
+        parsed = pd.to_datetime(s.where(s.str.match(DATE_PATTERN), None),
+                                format="%Y-%m-%d", errors="coerce")
+        return (s == "") | ~s.str.match(DATE_PATTERN) | parsed.notna()
+
+    columns = {}
+    for f in fields(kind):
+        checks = []
+        if f.required:
+            checks.append(pa.Check(not_blank, error="required value is missing"))
+        if f.type == "date":
+            checks.append(pa.Check(lambda s: (s == "") | s.str.match(DATE_PATTERN),
+                                   error="not a date in the form YYYY-MM-DD"))
+            checks.append(pa.Check(real_date, error="not a real calendar date"))
+        elif f.type == "integer":
+            checks.append(pa.Check(lambda s: (s == "") | s.str.match(COUNT_PATTERN),
+                                   error="not a whole number of 0 or more"))
+        if f.enum:
+            allowed = set(f.enum)
+            checks.append(pa.Check(lambda s, allowed=allowed: (s == "") | s.isin(allowed),
+                                   error="not one of: " + ", ".join(f.enum)))
+        columns[f.name] = pa.Column(
+            None, checks, required=f.required, nullable=True,
+            unique=f.unique, report_duplicates="exclude_first",
+        )
+    return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+# Cross-column rules, checked on typed tables: message -> (column blamed, rule that is
+# True where the row is fine). Rows whose values are already wrong are left to the
+# column checks, so each problem is reported once.
+ROW_RULES = {
+    ATTACKS: {"date_end is before date_start": (
+        "date_end", lambda d: ~(d["date_end"] < d["date_start"]))},
+    CLAIMS: {
+        "period_end is before period_start": (
+            "period_end", lambda d: ~(d["period_end"] < d["period_start"])),
+        "count_max is below count_min": (
+            "count_max", lambda d: ~(d["count_max"] < d["count_min"]).fillna(False)),
+    },
+    CONTEXT: {},
+    SOURCES: {},
+}
+ROW_RULE_COLUMN = {message: column for rules in ROW_RULES.values()
+                   for message, (column, _) in rules.items()}
+
+
+def row_schema(kind: str):
+    """A pandera schema of the cross-column rules of a typed table."""
+    import pandera.pandas as pa
+
+    return pa.DataFrameSchema(checks=[pa.Check(rule, error=message)
+                                      for message, (_, rule) in ROW_RULES[kind].items()])

@@ -1,0 +1,96 @@
+"""The article's dataset: provenance and the facts the article states."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import load, provenance, schema
+from analysis.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+ARTICLE = ROOT / "seeds" / "us-iraq-attacks-article.txt"
+INAUGURATION = pd.Timestamp("2021-01-20")
+
+
+@pytest.fixture(scope="module")
+def attacks():
+    return load.load_attacks(DATA / "attacks.csv", DATA / "sources.csv")
+
+
+def test_the_shipped_tables_validate():
+    paths = [str(DATA / n) for n in ("attacks.csv", "claims.csv", "context_events.csv",
+                                     "sources.csv")]
+    assert main(["validate", *paths]) == 0
+
+
+@pytest.mark.parametrize("table", ["attacks.csv", "claims.csv", "context_events.csv"])
+def test_every_quote_is_verbatim_in_its_source(table):
+    # Checked independently of the loader: raw CSV, raw article text.
+    article = provenance.normalise(ARTICLE.read_text(encoding="utf-8"))
+    rows = pd.read_csv(DATA / table, dtype=str, keep_default_na=False)
+    quoted = rows[rows["quote"] != ""]
+    assert len(quoted) > 0 or table == "context_events.csv"
+    for quote, source_id in zip(quoted["quote"], quoted["source_id"], strict=True):
+        assert source_id == "us-iraq-attacks-2021-04"
+        assert provenance.normalise(quote) in article, quote
+
+
+def test_rows_from_the_article_name_their_source(attacks):
+    assert attacks["source_id"].notna().all()
+    assert attacks["quote"].notna().all()
+
+
+def test_exactly_one_attack_is_exactly_dated_balad(attacks):
+    exact = attacks[attacks["date_start"] == attacks["date_end"]]
+    assert len(exact) == 1
+    balad = exact.iloc[0]
+    assert balad["date_start"] == pd.Timestamp("2021-04-04")
+    assert balad["munitions"] == 2
+    assert balad["weapon"] == "rocket"
+    assert "Balad Air Base" in balad["target"]
+
+
+def test_twenty_attacks_fall_on_or_after_the_inauguration(attacks):
+    assert len(attacks) == 20
+    assert (attacks["date_start"] >= INAUGURATION).sum() == 20
+
+
+def test_uncertain_attacks_carry_the_window_the_article_allows(attacks):
+    uncertain = attacks[attacks["date_start"] != attacks["date_end"]]
+    assert len(uncertain) == 19
+    assert set(uncertain["date_start"]) == {INAUGURATION}
+    assert set(uncertain["date_end"]) == {pd.Timestamp("2021-04-20")}
+    # No invented precision: nothing the article does not say per attack.
+    assert set(uncertain["weapon"]) == {"unknown"}
+    assert set(uncertain["region"]) == {"unknown"}
+    assert uncertain["location"].isna().all()
+
+
+def test_as_of_is_the_publication_day():
+    sources = load.load_sources(DATA / "sources.csv")
+    assert sources.loc[0, "as_of"] == pd.Timestamp("2021-04-20")
+    assert "as_of" in sources.loc[0, "notes"]
+
+
+def test_seed_is_the_only_source_and_is_plain_text():
+    sources = load.load_sources(DATA / "sources.csv")
+    assert list(sources["path"]) == ["seeds/us-iraq-attacks-article.txt"]
+    assert ARTICLE.read_bytes().decode("utf-8").startswith("The United States announced")
+
+
+def test_typed_columns(attacks):
+    assert str(attacks["date_start"].dtype).startswith("datetime64")
+    assert isinstance(attacks["region"].dtype, pd.CategoricalDtype)
+    assert list(attacks["region"].cat.categories) == list(
+        dict((f.name, f.enum) for f in schema.fields("attacks"))["region"])
+    assert str(attacks["munitions"].dtype) == "Int64"
+
+
+def test_claims_and_context_load():
+    claims = load.load_claims(DATA / "claims.csv", DATA / "sources.csv")
+    context = load.load_context(DATA / "context_events.csv", DATA / "sources.csv")
+    assert (claims["period_end"] >= claims["period_start"]).all()
+    assert pd.Timestamp("2021-04-07") in set(context["date"])
+    assert INAUGURATION in set(context["date"])
