@@ -1,0 +1,330 @@
+"""Charts for the briefs. Each function returns a matplotlib Figure and writes no files;
+`fig.alt_text` holds a plain-language description for screen readers and the brief.
+
+They share the house style (`house.mplstyle`) and one visual grammar: exactly dated
+attacks are solid, the date-uncertain share is hatched, and whiskers or bands run from
+the attacks certainly in a period to those possibly in it. Claims from articles are
+drawn as claimed totals over their own period, never as per-period data.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import matplotlib
+
+matplotlib.use("Agg")  # charts are rendered to files and notebooks, never to a window
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.transforms import blended_transform_factory  # noqa: E402
+
+from . import config  # noqa: E402
+
+EXACT_COLOR = "#8c2d19"
+UNCERTAIN_COLOR = "#f4d3c8"
+RANGE_COLOR = "#3d3d3d"
+CONTEXT_COLOR = "#2b5c8a"
+CLAIM_COLOR = "#6a3d9a"
+
+FREQ_WORDS = {"month": ("month", "Monthly"), "week": ("week", "Weekly")}
+
+
+@contextmanager
+def house_style():
+    with plt.style.context(str(config.MPLSTYLE)):
+        yield
+
+
+def _new_figure(height: float = 4.8) -> tuple[Figure, plt.Axes]:
+    # Figure(), not pyplot: nothing is kept in pyplot's global state between charts.
+    fig = Figure(figsize=(9, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _source_line(fig: Figure, text: str) -> None:
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+    fig.text(0.005, 0.01, text, fontsize=7.5, color="#666666", ha="left", va="bottom",
+             wrap=True)
+
+
+def _text_side(ax, x) -> tuple[float, str]:
+    """Labels in the right half of the axes end at their mark, so none runs off."""
+    lo, hi = ax.get_xlim()
+    return ("right", -1) if mdates.date2num(x) > (lo + hi) / 2 else ("left", 1)
+
+
+def _mark_context(ax, context: pd.DataFrame | None, start, end) -> None:
+    if context is None or context.empty:
+        return
+    top = blended_transform_factory(ax.transData, ax.transAxes)
+    shown = context[(context["date"] >= start) & (context["date"] <= end)]
+    for i, (date, label) in enumerate(zip(shown["date"], shown["label"], strict=True)):
+        ax.axvline(date, color=CONTEXT_COLOR, linewidth=1, linestyle=(0, (4, 3)),
+                   zorder=1)
+        ha, sign = _text_side(ax, date)
+        ax.annotate(label, xy=(mdates.date2num(date), 0.985 - 0.065 * (i % 3)), xycoords=top,
+                    xytext=(3 * sign, 0), textcoords="offset points", fontsize=8,
+                    color=CONTEXT_COLOR, ha=ha, va="top",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
+                          "edgecolor": "none", "alpha": 0.85})
+
+
+def _fmt_count(lo, hi) -> str:
+    if pd.isna(hi):
+        return f"at least {int(lo)}"
+    return f"{int(lo)}" if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}"
+
+
+def _fmt_day(d) -> str:
+    return f"{pd.Timestamp(d):%-d %b %Y}"
+
+
+def claim_label(claim) -> str:
+    """Short, so several fit on a chart; the claims table in the brief has the rest."""
+    name = getattr(claim, "claim_id", None)
+    prefix = f"{name}: " if isinstance(name, str) and name else ""
+    return f"{prefix}{_fmt_count(claim.count_min, claim.count_max)} claimed"
+
+
+def claim_period(claim) -> str:
+    return f"{_fmt_day(claim.period_start)} – {_fmt_day(claim.period_end)}"
+
+
+def _claims_in(claims: pd.DataFrame | None, start, end) -> pd.DataFrame:
+    """Claims whose whole period lies in the window. A claim that began earlier counts
+    attacks the window does not cover, so it cannot be set against the window's data."""
+    if claims is None or claims.empty or start is None:
+        return pd.DataFrame(columns=["claim_id", "period_start", "period_end",
+                                     "count_min", "count_max"])
+    return claims[(claims["period_start"] >= start) & (claims["period_end"] <= end)]
+
+
+def frequency_chart(counts: pd.DataFrame, *, freq: str = "month",
+                    claims: pd.DataFrame | None = None,
+                    context: pd.DataFrame | None = None,
+                    title: str = "Attack frequency", source_line: str = "") -> Figure:
+    """Attacks per period: exactly dated (solid) plus the expected date-uncertain share
+    (hatched), with whiskers from the minimum (certainly in the period) to the maximum
+    (possibly in it). Context events are dashed lines; claims are brackets above the
+    bars labelled with their claimed total, since they are not per-period data."""
+    unit, adjective = FREQ_WORDS[freq]
+    starts = pd.to_datetime(counts["period_start"])
+    ends = pd.to_datetime(counts["period_end"])
+    days = counts["days"].to_numpy(dtype=float)
+    exact = counts["exact"].to_numpy(dtype=float)
+    expected = counts["expected"].to_numpy(dtype=float)
+    uncertain = np.maximum(expected - exact, 0.0)
+    centre = starts + pd.to_timedelta(days / 2, unit="D")
+    with house_style():
+        fig, ax = _new_figure()
+        width = days * 0.8
+        ax.bar(centre, exact, width=width, color=EXACT_COLOR, label="Exactly dated",
+               zorder=2)
+        ax.bar(centre, uncertain, bottom=exact, width=width, color=UNCERTAIN_COLOR,
+               hatch="////", edgecolor=EXACT_COLOR, linewidth=0,
+               label="Date uncertain (expected share)", zorder=2)
+        lo, hi = counts["min"].to_numpy(dtype=float), counts["max"].to_numpy(dtype=float)
+        # Periods with no possible attack get no whisker: a cap at zero reads as data.
+        possible = hi > 0
+        ax.errorbar(centre[possible], ((lo + hi) / 2)[possible],
+                    yerr=((hi - lo) / 2)[possible], fmt="none",
+                    ecolor=RANGE_COLOR, elinewidth=0.9, capsize=2.5, zorder=3,
+                    label="Range: certainly to possibly in the " + unit)
+        start, end = (starts.min(), ends.max()) if len(counts) else (None, None)
+        ymax = max(float(np.max(hi, initial=0)), float(np.max(expected, initial=0)), 1.0)
+        shown = _claims_in(claims, start, end)
+        # Headroom above the bars for context labels (top 20%) and claim brackets.
+        lowest_bracket = CLAIM_TOP - CLAIM_STEP * max(len(shown) - 1, 0) - 0.04
+        ax.set_ylim(0, ymax / min(lowest_bracket, 0.8))
+        if start is not None:
+            ax.set_xlim(start - pd.Timedelta(days=2), end + pd.Timedelta(days=2))
+            _mark_context(ax, context, start, end)
+            _draw_claim_brackets(ax, shown, start, end)
+        ax.set_ylabel(f"Attacks per {unit}")
+        ax.set_xlabel(f"{adjective} periods" + (f", {_fmt_day(start)} – {_fmt_day(end)}"
+                                                 if start is not None else ""))
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        _date_axis(ax, freq)
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), ncols=3)
+        if source_line:
+            _source_line(fig, source_line)
+    fig.alt_text = _frequency_alt(counts, unit, shown)
+    return fig
+
+
+CLAIM_TOP, CLAIM_STEP = 0.76, 0.075
+
+
+def _draw_claim_brackets(ax, claims: pd.DataFrame, start, end) -> None:
+    top = blended_transform_factory(ax.transData, ax.transAxes)
+    for i, claim in enumerate(claims.itertuples(index=False)):
+        y = CLAIM_TOP - CLAIM_STEP * i
+        a, b = max(claim.period_start, start), min(claim.period_end, end)
+        ax.plot([a, a, b, b], [y - 0.02, y, y, y - 0.02], transform=top,
+                color=CLAIM_COLOR, linewidth=1.2, clip_on=False, zorder=4)
+        ha, _ = _text_side(ax, a)
+        ax.text(b if ha == "right" else a, y + 0.008,
+                f" {claim_label(claim)} over this span (a total, not per period) ",
+                transform=top, fontsize=7.5, color=CLAIM_COLOR, ha=ha, va="bottom")
+
+
+def _date_axis(ax, freq: str) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _frequency_alt(counts: pd.DataFrame, unit: str, claims: pd.DataFrame) -> str:
+    if counts.empty:
+        return f"Bar chart of attacks per {unit}: the window holds no periods."
+    peak = counts.loc[counts["expected"].idxmax()]
+    text = (
+        f"Bar chart of attacks per {unit} from {_fmt_day(counts['period_start'].iloc[0])} "
+        f"to {_fmt_day(counts['period_end'].iloc[-1])}, {len(counts)} {unit}s. "
+        f"{int(counts['exact'].sum())} attacks are exactly dated and drawn solid; the "
+        f"expected date-uncertain share is hatched. The highest expected count, "
+        f"{peak['expected']:.1f}, is in the {unit} starting {_fmt_day(peak['period_start'])}; "
+        f"whiskers show for each {unit} the range from attacks certainly in it to those "
+        f"possibly in it (at most {int(counts['max'].max())})."
+    )
+    for claim in claims.itertuples(index=False):
+        text += (f" A bracket marks a claim from the source: {claim_label(claim)} "
+                 f"attacks from {claim_period(claim)}.")
+    return text
+
+
+def cumulative_chart(cumulative: pd.DataFrame, *, claims: pd.DataFrame | None = None,
+                     context: pd.DataFrame | None = None,
+                     title: str = "Cumulative attacks", source_line: str = "") -> Figure:
+    """Attacks counted since the window's start: the expected count as a step line, the
+    band from attacks certainly to possibly counted by each day, and exactly dated
+    attacks dashed. Claims whose period lies in the window are drawn at their period's
+    end as the claimed total added to the expected count on the day before it began.
+    Claims that began before the window are left out: they count attacks it does not
+    cover."""
+    dates = pd.to_datetime(cumulative["date"])
+    with house_style():
+        fig, ax = _new_figure()
+        ax.fill_between(dates, cumulative["min"], cumulative["max"], step="post",
+                        color=UNCERTAIN_COLOR, linewidth=0,
+                        label="Range: certainly to possibly counted")
+        ax.step(dates, cumulative["expected"], where="post", color=EXACT_COLOR,
+                linewidth=2, label="Expected count")
+        ax.step(dates, cumulative["exact"], where="post", color=EXACT_COLOR, linewidth=1,
+                linestyle=(0, (2, 2)), label="Exactly dated")
+        shown = pd.DataFrame()
+        if len(dates):
+            start, end = dates.iloc[0], dates.iloc[-1]
+            shown = _claims_in(claims, start, end)
+            _mark_context(ax, context, start, end)
+            ymax = max(float(cumulative["max"].max()), 1.0)
+            # Claims with the same mark share one label instead of overprinting.
+            marks: dict[tuple, list[str]] = {}
+            for claim in shown.itertuples(index=False):
+                before = cumulative.loc[dates < claim.period_start, "expected"]
+                base = float(before.iloc[-1]) if len(before) else 0.0
+                lo = base + claim.count_min
+                hi = base + (claim.count_max if pd.notna(claim.count_max) else claim.count_min)
+                key = (min(claim.period_end, end), lo, hi, pd.isna(claim.count_max))
+                marks.setdefault(key, []).append(claim_label(claim))
+            for (x, lo, hi, open_ended), labels in marks.items():
+                ax.plot([x, x], [lo, hi], color=CLAIM_COLOR, linewidth=2, zorder=5)
+                ax.plot([x], [lo], marker="D", color=CLAIM_COLOR, zorder=5,
+                        label="Claimed total")
+                if open_ended:
+                    ax.annotate("", xy=(x, lo + ymax * 0.15), xytext=(x, lo),
+                                arrowprops={"arrowstyle": "->", "color": CLAIM_COLOR})
+                ax.annotate("; ".join(labels), xy=(x, lo), xytext=(-8, 0),
+                            textcoords="offset points", ha="right", va="center",
+                            fontsize=7.5, color=CLAIM_COLOR,
+                            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
+                                  "edgecolor": "none", "alpha": 0.85})
+                ymax = max(ymax, hi)
+            ax.set_ylim(0, ymax * 1.3)
+            ax.set_xlim(start, end + pd.Timedelta(days=1))
+            ax.set_xlabel(f"Day, {_fmt_day(start)} – {_fmt_day(end)}")
+        ax.set_ylabel("Attacks since the start of the window")
+        _date_axis(ax, "day")
+        ax.set_title(title)
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), loc="upper left",
+                  bbox_to_anchor=(0, -0.14), ncols=4)
+        if source_line:
+            _source_line(fig, source_line)
+    fig.alt_text = _cumulative_alt(cumulative, shown)
+    return fig
+
+
+def _cumulative_alt(cumulative: pd.DataFrame, claims: pd.DataFrame) -> str:
+    if cumulative.empty:
+        return "Cumulative chart: the window holds no days."
+    last = cumulative.iloc[-1]
+    text = (
+        f"Step chart of attacks counted since {_fmt_day(cumulative['date'].iloc[0])}. By "
+        f"{_fmt_day(last['date'])} the expected count is {last['expected']:.1f}; between "
+        f"{int(last['min'])} (certainly) and {int(last['max'])} (possibly) attacks fall in "
+        f"the window, {int(last['exact'])} of them exactly dated."
+    )
+    for claim in claims.itertuples(index=False):
+        text += (f" A marker shows a claim from the source: {claim_label(claim)} "
+                 f"attacks from {claim_period(claim)}.")
+    return text
+
+
+def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
+                    source_line: str = "") -> Figure:
+    """Horizontal bars of the expected count per known value of one column, with
+    min–max whiskers. The number of attacks with an unknown value is stated, not drawn."""
+    column = breakdown.attrs.get("column", "value")
+    unknown = int(breakdown.attrs.get("unknown", 0))
+    label = column.replace("_", " ")
+    rows = breakdown.iloc[::-1]
+    with house_style():
+        fig, ax = _new_figure(height=1.8 + 0.35 * max(len(rows), 1))
+        y = np.arange(len(rows))
+        ax.barh(y, rows["exact"], color=EXACT_COLOR, label="Exactly dated", zorder=2)
+        ax.barh(y, np.maximum(rows["expected"] - rows["exact"], 0), left=rows["exact"],
+                color=UNCERTAIN_COLOR, hatch="////", edgecolor=EXACT_COLOR, linewidth=0,
+                label="Date uncertain (expected share)", zorder=2)
+        lo, hi = rows["min"].to_numpy(dtype=float), rows["max"].to_numpy(dtype=float)
+        ax.errorbar((lo + hi) / 2, y, xerr=(hi - lo) / 2, fmt="none", ecolor=RANGE_COLOR,
+                    elinewidth=0.9, capsize=2.5, zorder=3, label="Range")
+        ax.set_yticks(y, [str(v).replace("_", " ") for v in rows["value"]])
+        ax.grid(axis="x")
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("Attacks in the window")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_title(title or f"Attacks by {label}")
+        ax.legend(loc="lower right")
+        note = f"{unknown} attack{'s' if unknown != 1 else ''} with unknown {label} not shown."
+        _source_line(fig, f"{note} {source_line}".strip())
+    known = ", ".join(f"{v} {e:.1f}" for v, e in zip(breakdown["value"],
+                                                      breakdown["expected"], strict=True))
+    fig.alt_text = (f"Bar chart of attacks by {label} (expected counts): {known}. "
+                    f"{note}")
+    return fig
+
+
+def to_svg(fig: Figure) -> bytes:
+    """The figure as SVG, byte-identical for the same figure (fixed salt, no date)."""
+    import io
+
+    buffer = io.BytesIO()
+    with house_style():
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def to_png(fig: Figure) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with house_style():
+        fig.savefig(buffer, format="png")
+    return buffer.getvalue()

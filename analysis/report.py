@@ -1,0 +1,181 @@
+"""HTML fragments that make up a brief: title block, key numbers, figures, tables and
+the sources list. Every piece of text that comes from data is escaped here, so a
+location named `<script>` shows as text in Jupyter, in the HTML brief and in the PDF.
+
+Fragments display themselves in Jupyter (`_repr_html_`) and have a stable plain-text
+repr, so executed notebooks stay byte-identical between runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+
+import pandas as pd
+
+from .charts import to_svg
+from .frequency import Window
+
+
+def esc(value) -> str:
+    """Escape any value for HTML text or attributes; missing values become "–"."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    return html.escape(str(value), quote=True)
+
+
+def day(value) -> str:
+    return f"{pd.Timestamp(value):%-d %B %Y}"
+
+
+class Fragment:
+    """A piece of the brief as HTML, with optional output metadata for the exporter."""
+
+    def __init__(self, html_text: str, text: str = "", metadata: dict | None = None):
+        self.html, self.text, self.metadata = html_text, text, metadata
+
+    def _repr_html_(self):
+        return (self.html, self.metadata) if self.metadata else self.html
+
+    def __repr__(self) -> str:
+        return self.text or "brief fragment"
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def title_block(title: str, window: Window, sources: pd.DataFrame) -> Fragment:
+    """The brief's title, window, as-of date and sources. Its metadata gives the
+    exporter the document title and date."""
+    from .brief import source_titles
+
+    titles = source_titles(sources)
+    meta = [f"Window: {day(window.start)} – {day(window.end)}",
+            f"As of {day(window.end)}"]
+    if titles:
+        meta.append("Sources: " + "; ".join(esc(t) for t in titles))
+    body = (f'<header class="brief-title"><h1>{esc(title)}</h1>'
+            f'<p class="brief-meta">{" · ".join(meta)}</p></header>')
+    return Fragment(body, text=str(title), metadata={"brief": {
+        "title": str(title), "as_of": f"{window.end:%Y-%m-%d}",
+        "window_start": f"{window.start:%Y-%m-%d}", "sources": titles}})
+
+
+def key_numbers(summary: dict) -> Fragment:
+    """The numbers up front, straight from `summary.json`."""
+    boxes = [
+        (f"{summary['attacks_expected']:.1f}", "attacks expected in the window, "
+         "spreading each undated attack evenly over its date window"),
+        (f"{summary['attacks_min']}–{summary['attacks_max']}",
+         "attacks certainly to possibly in the window"),
+        (f"{summary['attacks_exact']}", "attacks exactly dated in the window"),
+        (f"{summary['rate_per_week_expected']:.2f}",
+         f"attacks per week expected (range {summary['rate_per_week_min']:.2f}–"
+         f"{summary['rate_per_week_max']:.2f})"),
+    ]
+    items = "".join(f'<div class="key-number"><span class="value">{esc(v)}</span>'
+                    f'<span class="label">{esc(label)}</span></div>' for v, label in boxes)
+    return Fragment(f'<section class="key-numbers">{items}</section>',
+                    text="; ".join(f"{v} {label}" for v, label in boxes))
+
+
+def figure(fig, caption: str) -> Fragment:
+    """A chart embedded as SVG, with its alt text and a caption."""
+    data = base64.b64encode(to_svg(fig)).decode("ascii")
+    alt = getattr(fig, "alt_text", "") or caption
+    return Fragment(f'<figure class="chart"><img src="data:image/svg+xml;base64,{data}" '
+                    f'alt="{esc(alt)}"><figcaption>{esc(caption)}</figcaption></figure>',
+                    text=f"Figure: {caption}")
+
+
+def table(frame: pd.DataFrame, caption: str = "", numeric: tuple[str, ...] = ()) -> Fragment:
+    """A small table, every cell escaped. Columns in `numeric` are right-aligned."""
+    head = "".join(f'<th{" class=num" if c in numeric else ""}>{esc(c)}</th>'
+                   for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f'<td{" class=num" if c in numeric else ""}>{esc(v)}</td>'
+                         for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
+        for row in frame.itertuples(index=False))
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return Fragment(f'<table class="data-table">{cap}<thead><tr>{head}</tr></thead>'
+                    f"<tbody>{body}</tbody></table>", text=caption or "table")
+
+
+def _count_range(lo, hi) -> str:
+    if pd.isna(hi):
+        return f"at least {int(lo)}"
+    return str(int(lo)) if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}"
+
+
+def claims_table(comparison: pd.DataFrame) -> Fragment:
+    """Claims from the sources beside what the attack rows say for the same period."""
+    shown = pd.DataFrame({
+        "Claim": comparison["description"],
+        "Period": [f"{day(a)} – {day(b)}" for a, b in
+                   zip(comparison["period_start"], comparison["period_end"], strict=True)],
+        "Claimed": [_count_range(a, b) for a, b in
+                    zip(comparison["count_min"], comparison["count_max"], strict=True)],
+        "Data: certain–possible": [f"{a}–{b}" for a, b in
+                                   zip(comparison["data_min"], comparison["data_max"],
+                                       strict=True)],
+        "Data: expected": [f"{x:.1f}" for x in comparison["data_expected"]],
+    })
+    return table(shown, "Claims in the sources against the attack rows, same period",
+                 numeric=("Claimed", "Data: certain–possible", "Data: expected"))
+
+
+def comparison_table(before_after: pd.DataFrame) -> Fragment:
+    """Before and after a date: counts, days and the weekly rate."""
+    shown = pd.DataFrame({
+        "Period": [f"{name.capitalize()}: {day(a)} – {day(b)}" for name, a, b in
+                   zip(before_after.index, before_after["start"], before_after["end"],
+                       strict=True)],
+        "Days": before_after["days"],
+        "Exactly dated": before_after["exact"],
+        "Certain–possible": [f"{a}–{b}" for a, b in
+                             zip(before_after["min"], before_after["max"], strict=True)],
+        "Expected": [f"{x:.1f}" for x in before_after["expected"]],
+        "Expected per week": [f"{x:.2f}" for x in before_after["rate_per_week"]],
+    })
+    return table(shown, "Attack rate before and after", numeric=tuple(shown.columns[1:]))
+
+
+def counts_table(counts: pd.DataFrame, unit: str) -> Fragment:
+    """The numbers behind the frequency chart, for periods with any possible attack."""
+    rows = counts[counts["max"] > 0]
+    shown = pd.DataFrame({
+        unit.capitalize(): [f"{day(a)} – {day(b)}" for a, b in
+                            zip(rows["period_start"], rows["period_end"], strict=True)],
+        "Exactly dated": rows["exact"],
+        "Certainly in it": rows["min"],
+        "Possibly in it": rows["max"],
+        "Expected": [f"{x:.1f}" for x in rows["expected"]],
+    })
+    return table(shown, f"Attacks per {unit}, for {unit}s with any possible attack",
+                 numeric=tuple(shown.columns[1:]))
+
+
+def sources_list(sources: pd.DataFrame, *tables: pd.DataFrame) -> Fragment:
+    """Each source with the sentences the data quote from it, and how many rows each
+    sentence supports."""
+    items = []
+    for source in sources.itertuples(index=False):
+        quoted: dict[str, int] = {}
+        for frame in tables:
+            rows = frame[(frame["source_id"] == source.source_id).fillna(False)]
+            for quote in rows["quote"].dropna():
+                quoted[quote] = quoted.get(quote, 0) + 1
+        details = [esc(source.publisher)] if pd.notna(source.publisher) else []
+        if pd.notna(source.published):
+            details.append(f"published {day(source.published)}")
+        quotes = "".join(f'<blockquote>{esc(q)}<span class="rows"> (supports {n} '
+                         f'row{"s" if n != 1 else ""})</span></blockquote>'
+                         for q, n in quoted.items())
+        items.append(f"<li><cite>{esc(source.title)}</cite>"
+                     f'{" (" + ", ".join(details) + ")" if details else ""}'
+                     f'<span class="path"> — text: {esc(source.path)}</span>{quotes}</li>')
+    if not items:
+        return Fragment('<section class="sources"><p>No source documents were given; '
+                        "the attack table is the only input.</p></section>", text="sources")
+    return Fragment(f'<section class="sources"><ol>{"".join(items)}</ol></section>',
+                    text="sources")

@@ -1,0 +1,110 @@
+"""Charts hold the computed values, carry alt text and follow the house style."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from analysis import charts, frequency
+
+
+def attacks(rows):
+    return pd.DataFrame({
+        "date_start": pd.to_datetime([r[0] for r in rows]),
+        "date_end": pd.to_datetime([r[1] for r in rows]),
+    })
+
+
+@pytest.fixture
+def data():
+    return attacks([("2021-01-05", "2021-01-05"), ("2021-01-10", "2021-02-20"),
+                    ("2021-03-01", "2021-03-31"), ("2021-02-14", "2021-02-14")])
+
+
+@pytest.fixture
+def window():
+    return frequency.Window(pd.Timestamp("2021-01-01"), pd.Timestamp("2021-03-31"))
+
+
+def bar_heights(ax, label):
+    container = next(c for c in ax.containers if c.get_label() == label)
+    return np.array([p.get_height() for p in container.patches])
+
+
+def test_frequency_chart_holds_the_counts(data, window):
+    counts = frequency.attacks_per_period(data, window, "month")
+    fig = charts.frequency_chart(counts, freq="month", title="T", source_line="S")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    np.testing.assert_allclose(bar_heights(ax, "Exactly dated"), counts["exact"])
+    np.testing.assert_allclose(bar_heights(ax, "Date uncertain (expected share)"),
+                               counts["expected"] - counts["exact"])
+    whiskers = next(c for c in ax.collections if isinstance(c, LineCollection))
+    spans = [(seg[:, 1].min(), seg[:, 1].max()) for seg in whiskers.get_segments()]
+    assert spans == list(zip(counts["min"], counts["max"], strict=True))
+    assert ax.get_title(loc="left") == "T"
+    assert ax.get_ylabel() == "Attacks per month"
+    assert any(t.get_text() == "S" for t in fig.texts)
+    assert "3 months" in fig.alt_text and "2 attacks are exactly dated" in fig.alt_text
+
+
+def test_frequency_chart_marks_claims_and_context(data, window):
+    counts = frequency.attacks_per_period(data, window, "week")
+    claims = pd.DataFrame({"claim_id": ["C1"], "period_start": pd.to_datetime(["2021-01-20"]),
+                           "period_end": pd.to_datetime(["2021-03-31"]),
+                           "count_min": pd.array([24], dtype="Int64"),
+                           "count_max": pd.array([pd.NA], dtype="Int64")})
+    context = pd.DataFrame({"date": pd.to_datetime(["2021-01-20", "2022-01-01"]),
+                            "label": ["Inauguration", "Outside"]})
+    fig = charts.frequency_chart(counts, freq="week", claims=claims, context=context)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("C1: at least 24 claimed" in t and "not per period" in t for t in texts)
+    assert any("Inauguration" in t for t in texts)
+    assert not any("Outside" in t for t in texts)
+    assert "claim from the source" in fig.alt_text
+
+
+def test_cumulative_chart_holds_the_cumulative_counts(data, window):
+    cumulative = frequency.cumulative_counts(data, window)
+    claims = pd.DataFrame({"period_start": pd.to_datetime(["2021-01-01"]),
+                           "period_end": pd.to_datetime(["2021-03-31"]),
+                           "count_min": pd.array([4], dtype="Int64"),
+                           "count_max": pd.array([4], dtype="Int64")})
+    fig = charts.cumulative_chart(cumulative, claims=claims)
+    ax = fig.axes[0]
+    expected_line = next(line for line in ax.lines if line.get_label() == "Expected count")
+    np.testing.assert_allclose(expected_line.get_ydata(), cumulative["expected"])
+    exact_line = next(line for line in ax.lines if line.get_label() == "Exactly dated")
+    np.testing.assert_allclose(exact_line.get_ydata(), cumulative["exact"])
+    claim = next(line for line in ax.lines if line.get_label() == "Claimed total")
+    assert claim.get_ydata()[0] == 4
+    assert "certainly" in fig.alt_text
+
+
+def test_breakdown_chart_draws_known_values_and_states_unknown(window):
+    data = attacks([("2021-01-05", "2021-01-05")] * 3 + [("2021-02-01", "2021-02-03")])
+    data["weapon"] = pd.Categorical(["rocket", "rocket", "unknown", "drone"],
+                                    categories=["rocket", "ied", "drone", "other", "unknown"])
+    table = frequency.breakdown(data, "weapon", window)
+    fig = charts.breakdown_chart(table)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(labels) == ["drone", "rocket"]
+    assert any("1 attack with unknown weapon not shown" in t.get_text() for t in fig.texts)
+
+
+def test_empty_data_still_draws(window):
+    empty = attacks([])
+    counts = frequency.attacks_per_period(empty, window, "month")
+    assert isinstance(charts.frequency_chart(counts), Figure)
+    assert isinstance(charts.cumulative_chart(frequency.cumulative_counts(empty, window)),
+                      Figure)
+
+
+def test_svg_output_is_reproducible(data, window):
+    counts = frequency.attacks_per_period(data, window, "month")
+    first = charts.to_svg(charts.frequency_chart(counts))
+    second = charts.to_svg(charts.frequency_chart(counts))
+    assert first == second
+    assert b"<dc:date>" not in first
