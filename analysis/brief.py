@@ -224,7 +224,24 @@ def uncertainty_sentence(attacks: pd.DataFrame) -> str:
     n = len(attacks)
     if windowed.empty:
         return f"All {n} attack rows are dated to the day."
+    shortest, longest = int(windowed.min()), int(windowed.max())
+    spread = (f"Each of those windows is {shortest} days long." if shortest == longest
+              else f"Their windows run from {shortest} to {longest} days "
+                   f"(median {windowed.median():g}).")
     return (f"In these data, {len(windowed)} of {n} attack rows "
             f"({100 * len(windowed) / n:.0f}%) carry a date window rather than a day. "
-            f"Their windows run from {int(windowed.min())} to {int(windowed.max())} days "
-            f"(median {windowed.median():g}).")
+            + spread)
+
+
+def breakdown_sentence(by_value: pd.DataFrame) -> str:
+    """For a column with too few known values to chart: say what is known instead."""
+    label = by_value.attrs.get("column", "value").replace("_", " ")
+    unknown = int(by_value.attrs.get("unknown", 0))
+    known = int(by_value["max"].sum())
+    if known == 0:
+        return f"No attack in the window has a known {label}."
+    values = ", ".join(f"{v} ({int(n)})" for v, n in zip(by_value["value"], by_value["max"],
+                                                          strict=True))
+    return (f"Only {known} of {known + unknown} attacks possibly in the window "
+            f"{'has' if known == 1 else 'have'} a known {label}: {values}. "
+            "Too few known values to chart.")

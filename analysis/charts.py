@@ -73,10 +73,11 @@ def _mark_context(ax, context: pd.DataFrame | None, start, end) -> None:
                           "edgecolor": "none", "alpha": 0.85})
 
 
-def _fmt_count(lo, hi) -> str:
+def count_range(lo, hi) -> str:
+    """"3–7", "5" when both ends agree, "at least 24" when there is no upper end."""
     if pd.isna(hi):
         return f"at least {int(lo)}"
-    return f"{int(lo)}" if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}"
+    return str(int(lo)) if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}"
 
 
 def _fmt_day(d) -> str:
@@ -87,7 +88,7 @@ def claim_label(claim) -> str:
     """Short, so several fit on a chart; the claims table in the brief has the rest."""
     name = getattr(claim, "claim_id", None)
     prefix = f"{name}: " if isinstance(name, str) and name else ""
-    return f"{prefix}{_fmt_count(claim.count_min, claim.count_max)} claimed"
+    return f"{prefix}{count_range(claim.count_min, claim.count_max)} claimed"
 
 
 def claim_period(claim) -> str:
@@ -301,7 +302,7 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
         ax.set_xlabel("Attacks in the window")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_title(title or f"Attacks by {label}")
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncols=3)
         note = f"{unknown} attack{'s' if unknown != 1 else ''} with unknown {label} not shown."
         _source_line(fig, f"{note} {source_line}".strip())
     known = ", ".join(f"{v} {e:.1f}" for v, e in zip(breakdown["value"],

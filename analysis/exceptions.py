@@ -63,13 +63,16 @@ class NotebookCellError(BuildError):
     at `notebook_path` before this is raised."""
 
     def __init__(self, brief: str, cell_index: int, ename: str, evalue: str,
-                 notebook_path: str):
+                 notebook_path: str, source_line: str = ""):
         self.cell_index, self.ename, self.evalue = cell_index, ename, evalue
-        self.notebook_path = notebook_path
+        self.notebook_path, self.source_line = notebook_path, source_line
+        where = f"cell {cell_index}" + (f" ({source_line.strip()[:60]})" if source_line
+                                         else "")
         super().__init__(
             brief,
-            f"cell {cell_index} raised {ename}: {evalue}\n"
-            f"  the failed notebook is saved at {notebook_path}",
+            f"{where} raised {ename}: {evalue}\n"
+            f"  the failed notebook is saved at {notebook_path} "
+            f"(cells counted from 0, as in that file)",
         )
 
 

@@ -13,7 +13,7 @@ import html
 
 import pandas as pd
 
-from .charts import to_svg
+from .charts import count_range, to_svg
 from .frequency import Window
 
 
@@ -34,8 +34,9 @@ class Fragment:
     def __init__(self, html_text: str, text: str = "", metadata: dict | None = None):
         self.html, self.text, self.metadata = html_text, text, metadata
 
-    def _repr_html_(self):
-        return (self.html, self.metadata) if self.metadata else self.html
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # Output metadata at the top level, where the brief exporter looks for it.
+        return {"text/html": self.html, "text/plain": repr(self)}, (self.metadata or {})
 
     def __repr__(self) -> str:
         return self.text or "brief fragment"
@@ -63,15 +64,18 @@ def title_block(title: str, window: Window, sources: pd.DataFrame) -> Fragment:
 
 def key_numbers(summary: dict) -> Fragment:
     """The numbers up front, straight from `summary.json`."""
+    certain, possible = summary["attacks_min"], summary["attacks_max"]
+    rate_lo, rate_hi = summary["rate_per_week_min"], summary["rate_per_week_max"]
     boxes = [
         (f"{summary['attacks_expected']:.1f}", "attacks expected in the window, "
          "spreading each undated attack evenly over its date window"),
-        (f"{summary['attacks_min']}–{summary['attacks_max']}",
-         "attacks certainly to possibly in the window"),
+        (count_range(certain, possible),
+         "attacks certainly in the window" if certain == possible
+         else "attacks certainly to possibly in the window"),
         (f"{summary['attacks_exact']}", "attacks exactly dated in the window"),
-        (f"{summary['rate_per_week_expected']:.2f}",
-         f"attacks per week expected (range {summary['rate_per_week_min']:.2f}–"
-         f"{summary['rate_per_week_max']:.2f})"),
+        (f"{summary['rate_per_week_expected']:.2f}", "attacks per week expected"
+         + (f" (range {rate_lo:.2f}–{rate_hi:.2f})" if f"{rate_lo:.2f}" != f"{rate_hi:.2f}"
+            else "")),
     ]
     items = "".join(f'<div class="key-number"><span class="value">{esc(v)}</span>'
                     f'<span class="label">{esc(label)}</span></div>' for v, label in boxes)
@@ -101,21 +105,16 @@ def table(frame: pd.DataFrame, caption: str = "", numeric: tuple[str, ...] = ())
                     f"<tbody>{body}</tbody></table>", text=caption or "table")
 
 
-def _count_range(lo, hi) -> str:
-    if pd.isna(hi):
-        return f"at least {int(lo)}"
-    return str(int(lo)) if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}"
-
-
 def claims_table(comparison: pd.DataFrame) -> Fragment:
     """Claims from the sources beside what the attack rows say for the same period."""
     shown = pd.DataFrame({
+        "ID": comparison["claim_id"],
         "Claim": comparison["description"],
         "Period": [f"{day(a)} – {day(b)}" for a, b in
                    zip(comparison["period_start"], comparison["period_end"], strict=True)],
-        "Claimed": [_count_range(a, b) for a, b in
+        "Claimed": [count_range(a, b) for a, b in
                     zip(comparison["count_min"], comparison["count_max"], strict=True)],
-        "Data: certain–possible": [f"{a}–{b}" for a, b in
+        "Data: certain–possible": [count_range(a, b) for a, b in
                                    zip(comparison["data_min"], comparison["data_max"],
                                        strict=True)],
         "Data: expected": [f"{x:.1f}" for x in comparison["data_expected"]],
@@ -132,7 +131,7 @@ def comparison_table(before_after: pd.DataFrame) -> Fragment:
                        strict=True)],
         "Days": before_after["days"],
         "Exactly dated": before_after["exact"],
-        "Certain–possible": [f"{a}–{b}" for a, b in
+        "Certain–possible": [count_range(a, b) for a, b in
                              zip(before_after["min"], before_after["max"], strict=True)],
         "Expected": [f"{x:.1f}" for x in before_after["expected"]],
         "Expected per week": [f"{x:.2f}" for x in before_after["rate_per_week"]],

@@ -90,7 +90,7 @@ def test_article_data_weekly_since_inauguration(tmp_path, dataset):
                                                           abs=1e-6)
     assert counts["period_start"].iloc[0] == pd.Timestamp("2021-01-20")
     assert (counts["period_start"].diff().dropna() == pd.Timedelta(days=7)).all()
-    for name in ("frequency", "cumulative", "breakdown-region"):
+    for name in ("frequency", "cumulative"):
         assert (out / "figures" / f"{name}.svg").stat().st_size > 0
         assert (out / "figures" / f"{name}.png").stat().st_size > 0
 
