@@ -1,0 +1,225 @@
+"""The nbconvert "brief" exporter: an executed notebook becomes a self-contained HTML brief.
+
+`jupyter nbconvert --to brief notebook.ipynb` (registered as an entry point) and
+`notebook_to_html(nb)` give the same page. The brief shows what the notebook displays and
+nothing of how: no code, no prompts, no JavaScript. What it keeps:
+
+- markdown cells (narrative headings and notes);
+- rich outputs, by priority: `text/html` (the package's pre-escaped fragments), then
+  `text/markdown`, SVG, PNG or JPEG images (embedded as data: URIs) and plain text;
+- errors, as a short notice, so a brief never silently lacks a part.
+
+Printed streams (stdout and stderr: debugging, warnings) and raw cells are left out, and so
+are cells tagged `notebook-only`, `parameters` or `injected-parameters`.
+
+The first output whose metadata has a "brief" key gives the title, the as-of date, the
+window and the source titles, used for <title>, the description and date <meta> tags (which
+WeasyPrint turns into PDF metadata) and the running header of the printed pages. Without
+it, the notebook's file name is the title and the brief carries no date.
+
+The same notebook always gives byte-identical HTML: the template uses no clock, no file
+dates and no random ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import nbformat
+from bs4 import BeautifulSoup
+from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from traitlets import CaselessStrEnum, default
+from traitlets.config import Config
+
+from . import config
+
+TEMPLATE_NAME = "brief"
+
+# Cells with these tags are instructions for Jupyter users or papermill's parameters.
+REMOVED_CELL_TAGS = frozenset({"notebook-only", "parameters", "injected-parameters"})
+
+# Page size and side margins. The side margins give both papers the same 170 mm measure
+# (A4 is the narrower sheet: 210 mm; Letter is 215.9 mm), so lines, tables and figures
+# break the same way on either paper.
+PAPERS = {
+    "A4": {"size": "A4", "margin_x": "20mm"},
+    "Letter": {"size": "letter", "margin_x": "22.95mm"},
+}
+
+# What a brief can show, best first. No JavaScript, widgets, LaTeX or Mermaid (they need
+# scripts); an output with nothing else shows its text/plain form.
+DISPLAY_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg",
+                    "text/plain"]
+
+# A table with more rows than this cannot be kept on one page: it may break across pages
+# (its header row repeats). Shorter tables move whole to the next page instead.
+LONG_TABLE_ROWS = 30
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> str:
+    """A YYYY-MM-DD date from the metadata, or "" when it is missing or malformed."""
+    text = str(value or "").strip()
+    if not _ISO_DAY.fullmatch(text):
+        return ""
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return ""
+    return text
+
+
+def _long_day(iso: str) -> str:
+    """"2021-04-20" -> "20 April 2021", the same whatever the locale."""
+    if not iso:
+        return ""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def find_brief_metadata(nb: nbformat.NotebookNode) -> dict:
+    """The "brief" metadata of the first output that has it, or {}."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("brief")
+            if isinstance(meta, dict):
+                return meta
+    return {}
+
+
+def brief_info(meta: dict, fallback_title: str) -> dict:
+    """What the template needs from the brief metadata, checked and with fallbacks."""
+    title = " ".join(str(meta.get("title") or "").split()) or fallback_title
+    as_of = _iso_day(meta.get("as_of"))
+    window_start = _iso_day(meta.get("window_start"))
+    sources = meta.get("sources") or []
+    if isinstance(sources, str):
+        sources = [sources]
+    sources = [" ".join(str(s).split()) for s in sources if str(s).strip()]
+
+    description = [title.rstrip(".") + "."]
+    if window_start and as_of:
+        description.append(f"Covers {_long_day(window_start)} to {_long_day(as_of)}.")
+    elif as_of:
+        description.append(f"As of {_long_day(as_of)}.")
+    if sources:
+        description.append("Sources: " + "; ".join(sources) + ".")
+    return {
+        "title": title,
+        "as_of": as_of,
+        "as_of_text": _long_day(as_of),
+        "window_start": window_start,
+        "sources": sources,
+        "description": " ".join(description),
+    }
+
+
+def mark_long_tables(html: str) -> str:
+    """Add the class `long-table` to tables of more than LONG_TABLE_ROWS rows, so the
+    stylesheet lets them break across pages."""
+    if html.count("<tr") <= LONG_TABLE_ROWS:
+        return html
+    soup = BeautifulSoup(html, features="html.parser")
+    for table in soup.find_all("table"):
+        if len(table.find_all("tr")) > LONG_TABLE_ROWS:
+            table["class"] = [*table.get("class", []), "long-table"]
+    return str(soup)
+
+
+class BriefMetadataPreprocessor(Preprocessor):
+    """Puts the brief's title, dates and sources into `resources["brief"]`. Runs after the
+    tagged cells are removed, so it only sees what the brief shows."""
+
+    def preprocess(self, nb, resources):
+        name = str(resources.get("metadata", {}).get("name") or "Notebook")
+        resources["brief"] = brief_info(find_brief_metadata(nb), name)
+        return nb, resources
+
+
+class BriefExporter(HTMLExporter):
+    """A notebook as a brief for readers: no code, no prompts, no scripts, one file."""
+
+    export_from_notebook = "Brief"
+
+    paper = CaselessStrEnum(
+        list(PAPERS), default_value="A4",
+        help="Paper size of the printed brief (PDF): A4 or Letter.",
+    ).tag(config=True)
+
+    @default("template_name")
+    def _template_name_default(self):
+        return TEMPLATE_NAME
+
+    @default("extra_template_basedirs")
+    def _default_extra_template_basedirs(self):
+        # The package's templates first, so `--to brief` works from any directory.
+        return [str(config.TEMPLATES_DIR), *super()._default_extra_template_basedirs()]
+
+    @default("exclude_input")
+    def _exclude_input_default(self):
+        return True
+
+    @default("exclude_input_prompt")
+    def _exclude_input_prompt_default(self):
+        return True
+
+    @default("exclude_output_prompt")
+    def _exclude_output_prompt_default(self):
+        return True
+
+    @default("exclude_anchor_links")
+    def _exclude_anchor_links_default(self):
+        return True
+
+    @default("embed_images")
+    def _embed_images_default(self):
+        return True
+
+    @property
+    def default_config(self):
+        c = Config({"NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY}})
+        base = super().default_config.copy()
+        base.merge(c)
+        return base
+
+    def default_filters(self):
+        yield from super().default_filters()
+        yield ("mark_long_tables", mark_long_tables)
+
+    def _init_preprocessors(self):
+        super()._init_preprocessors()
+        # Our own instances, enabled whatever the user's configuration says: a brief never
+        # shows the notebook's instructions or its parameters.
+        self.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags=set(REMOVED_CELL_TAGS), enabled=True))
+        self.register_preprocessor(BriefMetadataPreprocessor(enabled=True))
+
+    def _init_resources(self, resources):
+        resources = super()._init_resources(resources)
+        resources["paper"] = {"name": self.paper, **PAPERS[self.paper]}
+        return resources
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        html, resources = super().from_notebook_node(nb, resources, **kw)
+        if "<script" in html.lower():
+            # Defence in depth: an HTML output or markdown cell may carry a script; the
+            # page's Content-Security-Policy would block it, and here it goes.
+            soup = BeautifulSoup(html, features="html.parser")
+            for element in soup.find_all("script"):
+                element.decompose()
+            html = str(soup)
+        return html, resources
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, paper: str = "A4") -> str:
+    """Render an executed notebook as the HTML brief. `nb` is not modified."""
+    if paper.lower() not in {p.lower() for p in PAPERS}:
+        raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {paper!r}")
+    html, _ = BriefExporter(paper=paper).from_notebook_node(nb)
+    return html
