@@ -18,6 +18,7 @@ import shutil
 import sys
 import time
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,6 +139,9 @@ def plan(args: argparse.Namespace) -> list[BriefJob]:
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():
         raise ParameterError("--out", args.out, "is a file, not a folder")
+    writable = out if out.exists() else next(p for p in out.resolve().parents if p.exists())
+    if not os.access(writable, os.W_OK):
+        raise ParameterError("--out", args.out, f"{writable} is not writable")
     data = {"data_path": args.data, "claims_path": args.claims,
             "context_path": args.context, "sources_path": args.sources}
     files = []
@@ -146,9 +150,13 @@ def plan(args: argparse.Namespace) -> list[BriefJob]:
         if option == "--data" and not str(value).strip():
             raise ParameterError("--data", value, "an attacks table is required")
         if str(value).strip():
-            if not Path(value).expanduser().is_file():
+            path = Path(value).expanduser()
+            if not path.is_file():
                 raise ParameterError(option, value, "file does not exist")
-            files.append(Path(value).expanduser())
+            if path.stat().st_size > args.max_bytes:
+                raise ParameterError(option, value, f"file is larger than the limit of "
+                                                    f"{args.max_bytes} bytes (--max-bytes)")
+            files.append(path)
     if str(args.sources).strip():
         files += _source_documents(Path(args.sources).expanduser())
     show_stages = sys.stderr.isatty()
@@ -207,8 +215,11 @@ def build_brief(job: BriefJob) -> float:
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
-    staging = Path(_mkdtemp(job.out_dir, f".{job.name}.staging-"))
-    staging.chmod(0o755)  # mkdtemp makes it private; a brief is for reading
+    try:
+        staging = Path(_mkdtemp(job.out_dir, f".{job.name}.staging-"))
+        staging.chmod(0o755)  # mkdtemp makes it private; a brief is for reading
+    except OSError as err:
+        raise _write_error(job, err) from None
     try:
         notebook_out = staging / f"{job.name}.ipynb"
         _stage(job, "executing the notebook")
@@ -232,9 +243,17 @@ def build_brief(job: BriefJob) -> float:
         _render(job, notebook_out, staging)
         (staging / INPUTS_FILE).write_text(job.inputs_hash + "\n")
         _replace_dir(staging, job.final_dir)
+    except OSError as err:
+        raise _write_error(job, err) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return time.perf_counter() - started
+
+
+def _write_error(job: BriefJob, err: OSError) -> BuildError:
+    """A full disk or a folder that turned read-only: say so; the last good brief stays."""
+    where = f": {err.filename}" if err.filename else ""
+    return BuildError(job.name, f"could not write the brief: {err.strerror or err}{where}")
 
 
 def _render(job: BriefJob, notebook_path: Path, staging: Path) -> None:
@@ -385,6 +404,23 @@ def _build_parallel(jobs: list[BriefJob], workers: int, report) -> list[BuildErr
     return errors
 
 
+@contextmanager
+def _limits_for_kernels(max_bytes: int, max_rows: int):
+    """The notebook's kernel loads the data, so it must apply the same limits; kernels
+    inherit this process's environment. Restored afterwards."""
+    saved = {k: os.environ.get(k) for k in (config.MAX_BYTES_ENV, config.MAX_ROWS_ENV)}
+    os.environ[config.MAX_BYTES_ENV], os.environ[config.MAX_ROWS_ENV] = (str(max_bytes),
+                                                                         str(max_rows))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def run_build_command(args: argparse.Namespace) -> int:
     from .cli import EXIT_BAD_INPUT, EXIT_BUILD_FAILED, EXIT_OK
 
@@ -394,8 +430,9 @@ def run_build_command(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        errors = build(jobs, force=args.force, workers=args.jobs,
-                       report=lambda line: print(line, flush=True))
+        with _limits_for_kernels(args.max_bytes, args.max_rows):
+            errors = build(jobs, force=args.force, workers=args.jobs,
+                           report=lambda line: print(line, flush=True))
     except AnalysisError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BUILD_FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -27,9 +28,12 @@ MPLSTYLE = PACKAGE_DIR / "house.mplstyle"
 # Where the notebook writes when run by hand in Jupyter with its defaults (git-ignored).
 NOTEBOOK_RUN_DIR = REPORTS_DIR / "notebook-run"
 
-# Guards against inputs that would exhaust memory (overridable on the command line).
-MAX_FILE_BYTES = 2 * 1024**3
-MAX_ROWS = 10_000_000
+# Guards against inputs that would exhaust memory. Set on the command line with
+# --max-bytes and --max-rows; the build hands them to the notebook's kernel through
+# these environment variables.
+MAX_BYTES_ENV, MAX_ROWS_ENV = "IRAQ_BRIEFS_MAX_BYTES", "IRAQ_BRIEFS_MAX_ROWS"
+MAX_FILE_BYTES = int(os.environ.get(MAX_BYTES_ENV, 2 * 1024**3))
+MAX_ROWS = int(os.environ.get(MAX_ROWS_ENV, 10_000_000))
 
 
 def resolve(path: str | Path | None) -> Path | None:

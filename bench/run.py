@@ -1,0 +1,226 @@
+"""Benchmark: this package's build against the chain a user would script by hand.
+
+    python bench/run.py                 # all cases, 3 repetitions, sizes 1k/100k/1M
+    python bench/run.py --quick         # 1 repetition, 1 000 rows only (a smoke run)
+
+Every case runs in this one invocation, so the ratios compare like with like on the same
+machine at the same time. Times are medians over the repetitions; peak RSS is the largest
+summed resident memory of the command's whole process tree (kernels included), sampled
+every 20 ms.
+
+Cases:
+  (a) naive chain, per brief: `papermill` CLI, then `jupyter nbconvert --to html
+      --no-input`, then the same WeasyPrint PDF engine on that HTML
+  (b) `python -m analysis build --force`, both briefs, the article's data
+  (c) the same build again with nothing changed
+  (d) a rebuild after one data row changed
+  (e) full builds of both briefs on synthetic data of each size
+  (f) the frequency computation alone (monthly and weekly counts) on the largest size
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import write as write_dataset  # noqa: E402
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+DATA = ROOT / "data"
+BRIEFS = {"since-2019": {"start": "2019-01-01", "freq": "month"},
+          "since-inauguration": {"start": "2021-01-20", "freq": "week"}}
+
+PDF_SNIPPET = ("import sys, weasyprint; "
+               "weasyprint.HTML(filename=sys.argv[1]).write_pdf(sys.argv[2])")
+
+
+def run_measured(commands: list[list[str]], cwd: Path | None = None) -> tuple[float, float]:
+    """Run commands one after another; return (seconds, peak RSS in MB of any moment)."""
+    peak = 0
+    started = time.perf_counter()
+    for command in commands:
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        sampler_peak = [0]
+        done = threading.Event()
+
+        def sample(proc=proc, sampler_peak=sampler_peak, done=done):
+            try:
+                parent = psutil.Process(proc.pid)
+            except psutil.Error:
+                return
+            while not done.is_set():
+                total = 0
+                try:
+                    for p in [parent, *parent.children(recursive=True)]:
+                        try:
+                            total += p.memory_info().rss
+                        except psutil.Error:
+                            pass
+                except psutil.Error:
+                    pass
+                sampler_peak[0] = max(sampler_peak[0], total)
+                time.sleep(0.02)
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        _, err = proc.communicate()
+        done.set()
+        thread.join()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{err.decode()[-2000:]}")
+        peak = max(peak, sampler_peak[0])
+    return time.perf_counter() - started, peak / 2**20
+
+
+def naive_chain(out: Path) -> list[list[str]]:
+    """What a user would script per brief without this package."""
+    notebook = ROOT / "notebooks" / "attack-frequency.ipynb"
+    commands = []
+    for name, params in BRIEFS.items():
+        executed = out / f"{name}.ipynb"
+        html = out / f"{name}.html"
+        commands.append([str(BIN / "papermill"), str(notebook), str(executed),
+                         "--no-progress-bar", "-p", "start", params["start"], "-p", "freq",
+                         params["freq"], "-p", "output_dir", str(out / name)])
+        commands.append([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+                         str(executed), "--output", str(html)])
+        commands.append([PYTHON, "-c", PDF_SNIPPET, str(html), str(out / f"{name}.pdf")])
+    return commands
+
+
+def build_command(out: Path, data: Path | None = None, force: bool = True) -> list[str]:
+    command = [PYTHON, "-m", "analysis", "build", "--out", str(out)]
+    if data is not None:
+        command += ["--data", str(data), "--claims", "", "--context", "", "--sources", ""]
+    return command + (["--force"] if force else [])
+
+
+def median_of(repeat: int, fn) -> tuple[float, float]:
+    results = [fn() for _ in range(repeat)]
+    return (statistics.median(r[0] for r in results), max(r[1] for r in results))
+
+
+def frequency_alone(path: Path, repeat: int) -> float:
+    """Seconds for monthly plus weekly counts, the data already loaded."""
+    sys.path.insert(0, str(ROOT))
+    from analysis import frequency, load
+
+    attacks = load.load_attacks(path)
+    window = frequency.Window("2019-01-01", "2022-12-31")
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        frequency.attacks_per_period(attacks, window, "month")
+        frequency.attacks_per_period(attacks, window, "week")
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Time the build against the naive chain.")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions per case")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000, 1_000_000],
+                        help="synthetic data sizes (rows)")
+    parser.add_argument("--quick", action="store_true",
+                        help="one repetition at 1 000 rows: checks that the benchmark runs")
+    args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.sizes = 1, [1_000]
+
+    rows: list[tuple[str, float, float, str]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        tmp = Path(tmp)
+        datasets = {n: write_dataset(n, tmp / f"attacks-{n}.csv") for n in args.sizes}
+
+        def naive():
+            out = tmp / f"naive-{time.monotonic_ns()}"
+            out.mkdir()
+            return run_measured(naive_chain(out))
+
+        naive_s, naive_mb = median_of(args.repeat, naive)
+        rows.append(("(a) naive chain, both briefs", naive_s, naive_mb, "1.00"))
+
+        out = tmp / "reports"
+        full_s, full_mb = median_of(args.repeat, lambda: run_measured([build_command(out)]))
+        rows.append(("(b) build --force, both briefs", full_s, full_mb, ""))
+        same_s, same_mb = median_of(
+            args.repeat, lambda: run_measured([build_command(out, force=False)]))
+        rows.append(("(c) no-change rebuild", same_s, same_mb, ""))
+
+        copy = tmp / "changed"
+        shutil.copytree(DATA, copy / "data")
+        shutil.copytree(ROOT / "seeds", copy / "seeds")
+        attacks = copy / "data" / "attacks.csv"
+        original = attacks.read_text(encoding="utf-8")
+        edits = iter(range(1, 10_000))
+
+        def one_row_changed():
+            # A different note each time, so every repetition really changes one row.
+            attacks.write_text(original.replace("Exactly dated.",
+                                                f"Exactly dated ({next(edits)}).", 1),
+                               encoding="utf-8")
+            command = [PYTHON, "-m", "analysis", "build", "--out", str(out), "--data",
+                       str(attacks), "--claims", str(copy / "data" / "claims.csv"),
+                       "--context", str(copy / "data" / "context_events.csv"),
+                       "--sources", str(copy / "data" / "sources.csv")]
+            return run_measured([command])
+
+        changed_s, changed_mb = median_of(args.repeat, one_row_changed)
+        rows.append(("(d) rebuild after one row changed", changed_s, changed_mb, ""))
+
+        sizes_out = {}
+        for n, path in datasets.items():
+            big_out = tmp / f"reports-{n}"
+            s, mb = median_of(args.repeat, lambda path=path, big_out=big_out:
+                              run_measured([build_command(big_out, data=path)]))
+            rows.append((f"(e) build --force, {n:,} rows", s, mb, ""))
+            brief = big_out / "since-2019"
+            sizes_out[n] = ((brief / "since-2019.ipynb").stat().st_size,
+                            (brief / "since-2019.html").stat().st_size)
+        largest = max(datasets)
+        freq_s = frequency_alone(datasets[largest], max(args.repeat, 5))
+        rows.append((f"(f) frequency alone, {largest:,} rows", freq_s, float("nan"), ""))
+
+    print(f"\nMachine: {os.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python "
+          f"{sys.version.split()[0]}; medians of {args.repeat} run(s)\n")
+    print(f"| {'case':<38} | {'seconds':>8} | {'x naive':>8} | {'peak RSS MB':>11} |")
+    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 13}|")
+    for label, seconds, mb, _ in rows:
+        mem = "" if mb != mb else f"{mb:,.0f}"
+        print(f"| {label:<38} | {seconds:>8.2f} | {seconds / naive_s:>8.2f} | {mem:>11} |")
+    article_build = full_s
+    print("\nTargets (ratios measured in this run):")
+    checks = [
+        ("full build <= 0.5 x naive", full_s / naive_s, 0.5),
+        ("no-change rebuild <= 0.1 x naive", same_s / naive_s, 0.1),
+    ]
+    if 1_000_000 in datasets:
+        big_s = next(s for label, s, _, _ in rows if label.endswith("1,000,000 rows"))
+        big_mb = next(m for label, _, m, _ in rows if label.endswith("1,000,000 rows"))
+        checks.append(("1M-row build <= 3 x article build", big_s / article_build, 3.0))
+        checks.append(("1M-row build peak RSS <= 1.5 GB (in GB)", big_mb / 1024, 1.5))
+        checks.append(("frequency on 1M rows <= 1 s (in s)", freq_s, 1.0))
+    for label, value, limit in checks:
+        print(f"  {'met ' if value <= limit else 'MISSED'}  {label}: {value:.3f}")
+    print("\nOutput sizes of since-2019 by row count (executed notebook, HTML bytes):")
+    for n, (nb_size, html_size) in sizes_out.items():
+        print(f"  {n:>9,} rows: {nb_size:>9,} {html_size:>9,}")
+
+
+if __name__ == "__main__":
+    main()
