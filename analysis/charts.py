@@ -313,8 +313,7 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
 
 
 def to_svg(fig: Figure) -> bytes:
-    """The figure as SVG, byte-identical for the same figure (fixed salt, no date).
-    """
+    """The figure as SVG, byte-identical between runs (fixed salt, no date)."""
     import io
 
     buffer = io.BytesIO()
