@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Reinstall only when the dependency list changes.
 STAMP := $(VENV)/.installed
 
-.PHONY: help briefs test lab lint clean
+.PHONY: help briefs test lab lint bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,9 @@ lab: $(STAMP) ## Open JupyterLab on notebooks/
 
 lint: $(STAMP) ## Check style with ruff
 	$(BIN)/ruff check analysis tests bench
+
+bench: $(STAMP) ## Time the build against the naive papermill + nbconvert chain (minutes)
+	$(BIN)/python bench/run.py
 
 clean: ## Remove the virtual environment, caches and scratch notebook runs
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache reports/notebook-run
