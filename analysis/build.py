@@ -19,7 +19,7 @@ import sys
 import time
 import tomllib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
@@ -82,7 +82,6 @@ class BriefJob:
     paper: str
     inputs_hash: str = ""
     show_stages: bool = False
-    data_files: list[Path] = field(default_factory=list)
 
     @property
     def final_dir(self) -> Path:
@@ -111,9 +110,9 @@ def _package_files() -> list[Path]:
                   if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _digest(paths: list[Path], extra: dict) -> str:
-    """Content hash of everything that decides a brief's bytes."""
-    h = hashlib.sha256(json.dumps(extra, sort_keys=True).encode())
+def _digest(paths: list[Path]) -> str:
+    """Content hash of files (names and bytes)."""
+    h = hashlib.sha256()
     for path in paths:
         h.update(b"\0" + path.name.encode() + b"\0")
         with path.open("rb") as fh:
@@ -160,20 +159,21 @@ def plan(args: argparse.Namespace) -> list[BriefJob]:
     if str(args.sources).strip():
         files += _source_documents(Path(args.sources).expanduser())
     show_stages = sys.stderr.isatty()
+    # Read every input file once, however many briefs share it.
+    shared = _digest([notebook, *files, *_package_files()])
     jobs = []
     for name in names:
         parameters = {k: str(v) for k, v in definitions[name].items()}
         parameters.update({k: _param_path(v) for k, v in data.items()})
         parameters["as_of"] = str(args.as_of).strip()
-        job = BriefJob(name, notebook, parameters, out.resolve(), args.paper,
-                       show_stages=show_stages, data_files=files)
         # Paths are left out of the hash on purpose: the same content anywhere builds
         # the same brief.
         hashed = {k: v for k, v in parameters.items() if not k.endswith("_path")}
-        job.inputs_hash = _digest([notebook, *files, *_package_files()],
-                                  {"parameters": hashed, "paper": args.paper,
-                                   "name": name})
-        jobs.append(job)
+        inputs_hash = hashlib.sha256(json.dumps(
+            {"files": shared, "parameters": hashed, "paper": args.paper, "name": name},
+            sort_keys=True).encode()).hexdigest()
+        jobs.append(BriefJob(name, notebook, parameters, out.resolve(), args.paper,
+                             inputs_hash, show_stages))
     return jobs
 
 
@@ -243,6 +243,8 @@ def build_brief(job: BriefJob) -> float:
         _render(job, notebook_out, staging)
         (staging / INPUTS_FILE).write_text(job.inputs_hash + "\n")
         _replace_dir(staging, job.final_dir)
+        # A failure saved by an earlier build no longer describes this brief.
+        (job.out_dir / f"{job.name}.failed.ipynb").unlink(missing_ok=True)
     except OSError as err:
         raise _write_error(job, err) from None
     finally:
@@ -382,6 +384,8 @@ def _build_and_report(job: BriefJob, report) -> list[BuildError]:
         seconds = build_brief(job)
     except BuildError as err:
         return [err]
+    except Exception as err:  # a dead kernel, a library bug: one line, not a traceback
+        return [BuildError(job.name, f"{type(err).__name__}: {err}")]
     report(f"built {job.name} in {seconds:.1f} s: {job.final_dir}")
     return []
 
