@@ -180,12 +180,11 @@ def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     for f in schema.fields(kind):
         raw = frame[f.name] if f.name in frame else blank
         if f.type == "date":
-            valid = raw.str.match(schema.DATE_PATTERN)
-            out[f.name] = pd.to_datetime(raw.where(valid, None), format="%Y-%m-%d",
+            out[f.name] = pd.to_datetime(raw.where(raw.str.len() == 10, None),
+                                         format="%Y-%m-%d",
                                          errors="coerce").astype("datetime64[ns]")
         elif f.type == "integer":
-            valid = raw.str.match(schema.COUNT_PATTERN)
-            out[f.name] = pd.to_numeric(raw.where(valid, None),
+            out[f.name] = pd.to_numeric(raw.where(schema.is_count(raw), None),
                                         errors="coerce").astype("Int64")
         elif f.enum:
             out[f.name] = pd.Categorical(raw.where(raw.isin(f.enum), schema.UNKNOWN),

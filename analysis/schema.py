@@ -17,8 +17,12 @@ KINDS = (ATTACKS, CLAIMS, CONTEXT, SOURCES)
 # Written in category columns for "not known"; a blank cell means the same.
 UNKNOWN = "unknown"
 
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-COUNT_PATTERN = r"^\d+$"
+
+
+def is_count(s):
+    """Whole numbers of 0 or more, written in ASCII digits (isdigit alone would take
+    other scripts' digits and superscripts)."""
+    return s.str.isdigit() & s.str.isascii()
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,11 @@ def raw_schema(kind: str):
         return s != ""
 
     def real_date(s):
-        # The pattern check has already flagged malformed text; this catches 2021-02-30.
-        parsed = pd.to_datetime(s.where(s.str.match(DATE_PATTERN), None),
-                                format="%Y-%m-%d", errors="coerce")
-        return (s == "") | ~s.str.match(DATE_PATTERN) | parsed.notna()
+        # One parse per column: the fixed length rules out forms such as 2021-1-5 that
+        # the parser would accept, and the parser rules out 2021-02-30.
+        parsed = pd.to_datetime(s.where(s.str.len() == 10, None), format="%Y-%m-%d",
+                                errors="coerce")
+        return (s == "") | parsed.notna()
 
     columns = {}
     for f in fields(kind):
@@ -99,11 +104,10 @@ def raw_schema(kind: str):
         if f.required:
             checks.append(pa.Check(not_blank, error="required value is missing"))
         if f.type == "date":
-            checks.append(pa.Check(lambda s: (s == "") | s.str.match(DATE_PATTERN),
-                                   error="not a date in the form YYYY-MM-DD"))
-            checks.append(pa.Check(real_date, error="not a real calendar date"))
+            checks.append(pa.Check(real_date,
+                                   error="not a real calendar date in the form YYYY-MM-DD"))
         elif f.type == "integer":
-            checks.append(pa.Check(lambda s: (s == "") | s.str.match(COUNT_PATTERN),
+            checks.append(pa.Check(lambda s: (s == "") | is_count(s),
                                    error="not a whole number of 0 or more"))
         if f.enum:
             allowed = set(f.enum)

@@ -54,7 +54,8 @@ def test_unknown_column_is_a_warning_not_an_error(tmp_path, capsys):
     assert "colour" not in table.columns
 
 
-@pytest.mark.parametrize("bad", ["2021-02-30", "20/01/2021", "yesterday", "2021-1-5"])
+@pytest.mark.parametrize("bad", ["2021-02-30", "20/01/2021", "yesterday", "2021-1-5",
+                                 "2021/01/01", " 2021-1-01", "٢٠٢١-٠١-٠١", "2021-01-01T00"])
 def test_unparseable_or_impossible_date(tmp_path, capsys, bad):
     path = write(tmp_path, f"{HEADER}\nA,2021-01-01,2021-01-02\nB,{bad},2021-03-01\n")
     code, _, err = validate(capsys, path)
@@ -77,7 +78,7 @@ def test_duplicate_event_id(tmp_path, capsys):
     assert f"{path}:3: event_id: 'A': duplicate value; must be unique" in err
 
 
-@pytest.mark.parametrize("bad", ["-1", "2.5", "two"])
+@pytest.mark.parametrize("bad", ["-1", "2.5", "two", "٣", "²", "1e3"])
 def test_negative_or_non_integer_count(tmp_path, capsys, bad):
     path = write(tmp_path, f"{HEADER},munitions\nA,2021-01-01,2021-01-01,{bad}\n")
     code, _, err = validate(capsys, path)
