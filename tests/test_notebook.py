@@ -130,3 +130,21 @@ def test_window_and_summary_helpers_agree_with_frequency():
     comparison = brief.claims_against_data(inputs.claims, inputs.attacks)
     c3 = comparison.set_index("claim_id").loc["C3"]
     assert (c3["data_min"], c3["data_max"]) == (20, 20)
+
+
+@pytest.mark.parametrize("name", ["since-2019", "since-inauguration"])
+def test_committed_briefs_match_the_data(name):
+    """The committed summary.json and counts.csv are what the data give today."""
+    from analysis.build import read_brief_definitions
+
+    params = read_brief_definitions()[1][name]
+    inputs = brief.load_inputs(config.ATTACKS_CSV, config.CLAIMS_CSV, config.CONTEXT_CSV,
+                               config.SOURCES_CSV)
+    window = brief.resolve_window(params["start"], "", inputs.attacks, inputs.sources)
+    folder = config.REPORTS_DIR / name
+    committed = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert committed == brief.summarise(inputs, window, params["freq"])
+    counts = pd.read_csv(folder / "counts.csv")
+    truth = frequency.attacks_per_period(inputs.attacks, window, params["freq"])
+    assert counts[["exact", "min", "max"]].to_numpy().tolist() == \
+        truth[["exact", "min", "max"]].to_numpy().tolist()
