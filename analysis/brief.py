@@ -29,16 +29,15 @@ class Inputs:
 def load_inputs(data_path, claims_path="", context_path="", sources_path="") -> Inputs:
     """Load every table of a brief. An empty path means "none": a user's own event list
     often has only the attacks table. Quotes are checked when sources are given."""
-    sources = (load.load_sources(sources_path) if config.resolve(sources_path)
-               else load.empty_table(schema.SOURCES))
-    with_sources = sources_path if config.resolve(sources_path) else None
+    given = config.resolve(sources_path) is not None
+    sources = load.load_sources(sources_path) if given else None
     return Inputs(
-        attacks=load.load_attacks(data_path, with_sources),
-        claims=(load.load_claims(claims_path, with_sources) if config.resolve(claims_path)
+        attacks=load.load_attacks(data_path, sources),
+        claims=(load.load_claims(claims_path, sources) if config.resolve(claims_path)
                 else load.empty_table(schema.CLAIMS)),
-        context=(load.load_context(context_path, with_sources)
+        context=(load.load_context(context_path, sources)
                  if config.resolve(context_path) else load.empty_table(schema.CONTEXT)),
-        sources=sources,
+        sources=sources if given else load.empty_table(schema.SOURCES),
     )
 
 

@@ -138,8 +138,9 @@ def read_strings(path: str | Path, *, max_bytes: int = config.MAX_FILE_BYTES,
 # Checking
 
 
+MISSING_COLUMN = "required column is missing"
 _PANDERA_CHECK_MESSAGES = {
-    "column_in_dataframe": "required column is missing",
+    "column_in_dataframe": MISSING_COLUMN,
     "field_uniqueness": "duplicate value; must be unique",
 }
 
@@ -219,8 +220,8 @@ def check_table(path: str | Path, kind: str | None = None, *,
         schema.raw_schema(kind).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         problems += _locate(path, err.failure_cases, lines)
-    if any(p.line == 1 and p.message == "required column is missing" for p in problems):
-        raise DataError(problems)
+    if any(p.message == MISSING_COLUMN for p in problems):
+        raise DataError(problems)  # nothing further can be checked without it
 
     typed = _typed(frame, kind)
     try:
@@ -244,30 +245,31 @@ def check_table(path: str | Path, kind: str | None = None, *,
     return typed, kind
 
 
-def _load(path, kind, sources_path=None, **limits) -> pd.DataFrame:
-    sources = load_sources(sources_path) if config.resolve(sources_path) else None
+def _load(path, kind, sources, **limits) -> pd.DataFrame:
+    if sources is not None and not isinstance(sources, pd.DataFrame):
+        sources = load_sources(sources) if config.resolve(sources) else None
     table, _ = check_table(config.resolve(path), kind, sources=sources, **limits)
     return table
 
 
-def load_attacks(path: str | Path, sources_path: str | Path | None = None,
+def load_attacks(path: str | Path, sources: str | Path | pd.DataFrame | None = None,
                  **limits) -> pd.DataFrame:
     """The attacks table, typed: dates as datetime64, categories as categoricals,
-    counts as nullable integers. With `sources_path`, quotes are checked against
-    the source documents."""
-    return _load(path, schema.ATTACKS, sources_path, **limits)
+    counts as nullable integers. With `sources` (a path, or a table from
+    `load_sources`), source ids and quotes are checked against the source documents."""
+    return _load(path, schema.ATTACKS, sources, **limits)
 
 
-def load_claims(path: str | Path, sources_path: str | Path | None = None,
+def load_claims(path: str | Path, sources: str | Path | pd.DataFrame | None = None,
                 **limits) -> pd.DataFrame:
     """The aggregate claims table, typed like `load_attacks`."""
-    return _load(path, schema.CLAIMS, sources_path, **limits)
+    return _load(path, schema.CLAIMS, sources, **limits)
 
 
-def load_context(path: str | Path, sources_path: str | Path | None = None,
+def load_context(path: str | Path, sources: str | Path | pd.DataFrame | None = None,
                  **limits) -> pd.DataFrame:
     """The dated context events table, typed like `load_attacks`."""
-    return _load(path, schema.CONTEXT, sources_path, **limits)
+    return _load(path, schema.CONTEXT, sources, **limits)
 
 
 def load_sources(path: str | Path, **limits) -> pd.DataFrame:
