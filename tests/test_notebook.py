@@ -95,6 +95,19 @@ def test_article_data_weekly_since_inauguration(tmp_path, dataset):
         assert (out / "figures" / f"{name}.png").stat().st_size > 0
 
 
+def test_defaults_run_top_to_bottom_from_the_notebooks_folder(tmp_path):
+    """As a user opening it in Jupyter would: from notebooks/, every default kept."""
+    executed = tmp_path / "defaults.ipynb"
+    papermill.execute_notebook(str(NOTEBOOK), str(executed), kernel_name="python3",
+                               progress_bar=False, cwd=str(NOTEBOOK.parent),
+                               parameters={"output_dir": str(tmp_path / "out")})
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (summary["window_start"], summary["window_end"]) == ("2019-01-01", "2021-04-20")
+    outputs = [o for c in nbformat.read(executed, as_version=4).cells
+               for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+
+
 def test_user_event_list_with_only_required_columns(tmp_path):
     data = tmp_path / "mine.csv"
     data.write_text("event_id,date_start,date_end\n"
