@@ -39,6 +39,12 @@ def house_style():
         yield
 
 
+def plain(text) -> str:
+    """Text from data or parameters, shown as written: a `$` would otherwise start
+    matplotlib's mathtext, and unbalanced mathtext stops the chart from drawing."""
+    return str(text).replace("$", r"\$")
+
+
 def _new_figure(height: float = 4.8) -> tuple[Figure, plt.Axes]:
     # Figure(), not pyplot: nothing is kept in pyplot's global state between charts.
     fig = Figure(figsize=(9, height), layout="constrained")
@@ -47,7 +53,7 @@ def _new_figure(height: float = 4.8) -> tuple[Figure, plt.Axes]:
 
 def _source_line(fig: Figure, text: str) -> None:
     fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
-    fig.text(0.005, 0.01, text, fontsize=7.5, color="#666666", ha="left", va="bottom",
+    fig.text(0.005, 0.01, plain(text), fontsize=7.5, color="#666666", ha="left", va="bottom",
              wrap=True)
 
 
@@ -66,7 +72,7 @@ def _mark_context(ax, context: pd.DataFrame | None, start, end) -> None:
         ax.axvline(date, color=CONTEXT_COLOR, linewidth=1, linestyle=(0, (4, 3)),
                    zorder=1)
         ha, sign = _text_side(ax, date)
-        ax.annotate(label, xy=(mdates.date2num(date), 0.985 - 0.065 * (i % 3)), xycoords=top,
+        ax.annotate(plain(label), xy=(mdates.date2num(date), 0.985 - 0.065 * (i % 3)), xycoords=top,
                     xytext=(3 * sign, 0), textcoords="offset points", fontsize=8,
                     color=CONTEXT_COLOR, ha=ha, va="top",
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
@@ -150,7 +156,7 @@ def frequency_chart(counts: pd.DataFrame, *, freq: str = "month",
                                                  if start is not None else ""))
         ax.yaxis.get_major_locator().set_params(integer=True)
         _date_axis(ax, freq)
-        ax.set_title(title)
+        ax.set_title(plain(title))
         ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), ncols=3)
         if source_line:
             _source_line(fig, source_line)
@@ -170,7 +176,7 @@ def _draw_claim_brackets(ax, claims: pd.DataFrame, start, end) -> None:
                 color=CLAIM_COLOR, linewidth=1.2, clip_on=False, zorder=4)
         ha, _ = _text_side(ax, a)
         ax.text(b if ha == "right" else a, y + 0.008,
-                f" {claim_label(claim)} over this span (a total, not per period) ",
+                plain(f" {claim_label(claim)} over this span (a total, not per period) "),
                 transform=top, fontsize=7.5, color=CLAIM_COLOR, ha=ha, va="bottom")
 
 
@@ -240,7 +246,7 @@ def cumulative_chart(cumulative: pd.DataFrame, *, claims: pd.DataFrame | None = 
                 if open_ended:
                     ax.annotate("", xy=(x, lo + ymax * 0.15), xytext=(x, lo),
                                 arrowprops={"arrowstyle": "->", "color": CLAIM_COLOR})
-                ax.annotate("; ".join(labels), xy=(x, lo), xytext=(-8, 0),
+                ax.annotate(plain("; ".join(labels)), xy=(x, lo), xytext=(-8, 0),
                             textcoords="offset points", ha="right", va="center",
                             fontsize=7.5, color=CLAIM_COLOR,
                             bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
@@ -251,7 +257,7 @@ def cumulative_chart(cumulative: pd.DataFrame, *, claims: pd.DataFrame | None = 
             ax.set_xlabel(f"Day, {_fmt_day(start)} – {_fmt_day(end)}")
         ax.set_ylabel("Attacks since the start of the window")
         _date_axis(ax, "day")
-        ax.set_title(title)
+        ax.set_title(plain(title))
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles, strict=True))
         ax.legend(unique.values(), unique.keys(), loc="upper left",
@@ -296,12 +302,12 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
         lo, hi = rows["min"].to_numpy(dtype=float), rows["max"].to_numpy(dtype=float)
         ax.errorbar((lo + hi) / 2, y, xerr=(hi - lo) / 2, fmt="none", ecolor=RANGE_COLOR,
                     elinewidth=0.9, capsize=2.5, zorder=3, label="Range")
-        ax.set_yticks(y, [str(v).replace("_", " ") for v in rows["value"]])
+        ax.set_yticks(y, [plain(v).replace("_", " ") for v in rows["value"]])
         ax.grid(axis="x")
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("Attacks in the window")
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_title(title or f"Attacks by {label}")
+        ax.set_title(plain(title or f"Attacks by {label}"))
         ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncols=3)
         note = f"{unknown} attack{'s' if unknown != 1 else ''} with unknown {label} not shown."
         _source_line(fig, f"{note} {source_line}".strip())
