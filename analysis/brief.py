@@ -4,7 +4,6 @@ numbers and the files it leaves behind (`counts.csv`, `summary.json`, `figures/`
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pandas as pd
 
 from . import config, load, schema
 from .exceptions import ParameterError
+from .files import write_atomic
 from .frequency import Window, rate_per_week, window_counts
 
 FREQUENCIES = ("month", "week")
@@ -43,13 +43,10 @@ def load_inputs(data_path, claims_path="", context_path="", sources_path="") -> 
 
 def parse_day(name: str, value) -> pd.Timestamp:
     """A parameter that must be an ISO day (YYYY-MM-DD)."""
-    text = str(value).strip()
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return pd.Timestamp(pd.to_datetime(text, format="%Y-%m-%d"))
-    except (ValueError, TypeError):
-        raise ParameterError(name, value, "must be a date in the form YYYY-MM-DD") from None
+    parsed = schema.parse_iso_days(pd.Series([str(value).strip()], dtype=object))[0]
+    if pd.isna(parsed):
+        raise ParameterError(name, value, "must be a date in the form YYYY-MM-DD")
+    return pd.Timestamp(parsed)
 
 
 def check_freq(freq: str) -> str:
@@ -90,10 +87,15 @@ def source_titles(sources: pd.DataFrame) -> list[str]:
             for t, i in zip(sources["title"], sources["source_id"], strict=True)]
 
 
+def exactly_dated(attacks: pd.DataFrame) -> int:
+    """Attacks in the data dated to a single day."""
+    return int((attacks["date_start"] == attacks["date_end"]).sum())
+
+
 def source_line(inputs: Inputs) -> str:
     """The line under every chart: where the data come from and how exact they are."""
     attacks = inputs.attacks
-    exact = int((attacks["date_start"] == attacks["date_end"]).sum())
+    exact = exactly_dated(attacks)
     titles = source_titles(inputs.sources)
     origin = ("Source: " + "; ".join(titles) + "." if titles
               else "Source: " + Path(attacks.attrs.get("path", "attack data")).name + ".")
@@ -119,8 +121,7 @@ def summarise(inputs: Inputs, window: Window, freq: str) -> dict:
         "rate_per_week_min": round(rates["min"], 6),
         "rate_per_week_max": round(rates["max"], 6),
         "attacks_in_data": len(attacks),
-        "attacks_exactly_dated_in_data": int((attacks["date_start"]
-                                              == attacks["date_end"]).sum()),
+        "attacks_exactly_dated_in_data": exactly_dated(attacks),
         "sources": source_titles(inputs.sources),
     }
 
@@ -152,25 +153,20 @@ def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, figures: dict
     table = counts.copy()
     for column in ("period_start", "period_end"):
         table[column] = pd.to_datetime(table[column]).dt.strftime("%Y-%m-%d")
-    _write_atomic(out / "counts.csv", table.to_csv(index=False, lineterminator="\n",
+    write_atomic(out / "counts.csv", table.to_csv(index=False, lineterminator="\n",
                                                    float_format="%.6f").encode())
-    _write_atomic(out / "summary.json",
+    write_atomic(out / "summary.json",
                   (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode())
     for name, fig in figures.items():
-        _write_atomic(out / "figures" / f"{name}.svg", to_svg(fig))
-        _write_atomic(out / "figures" / f"{name}.png", to_png(fig))
+        write_atomic(out / "figures" / f"{name}.svg", to_svg(fig))
+        write_atomic(out / "figures" / f"{name}.png", to_png(fig))
     return out
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 # Sentences of the brief's narrative. Each number in them is computed here from the data.
 
-def _day(value) -> str:
+def day(value) -> str:
+    """A day as readers write it: 20 April 2021."""
     return f"{pd.Timestamp(value):%-d %B %Y}"
 
 
@@ -181,7 +177,7 @@ def coverage(attacks: pd.DataFrame, window: Window) -> str:
         return "The data hold no attacks."
     earliest = attacks["date_start"].min()
     if earliest > window.start + pd.Timedelta(days=31):
-        return (f"The attack rows begin on {_day(earliest)}: periods before that are empty "
+        return (f"The attack rows begin on {day(earliest)}: periods before that are empty "
                 "because the sources itemise no attack there, not because none happened.")
     return ""
 
@@ -192,10 +188,10 @@ def peak_sentence(counts: pd.DataFrame, freq: str) -> str:
     peak = counts.loc[counts["expected"].idxmax()]
     certain = counts.loc[counts["min"].idxmax()]
     text = (f"The highest expected count, {peak['expected']:.1f}, is in the {freq} "
-            f"starting {_day(peak['period_start'])}. ")
+            f"starting {day(peak['period_start'])}. ")
     if certain["min"] > 0:
         text += (f"The most attacks certainly in one {freq}, {int(certain['min'])}, "
-                 f"fall in the {freq} starting {_day(certain['period_start'])}. ")
+                 f"fall in the {freq} starting {day(certain['period_start'])}. ")
     else:
         text += f"No {freq} certainly holds an attack, because none is dated to within one. "
     return text + (f"Up to {int(counts['max'].max())} attacks could fall in a single "
@@ -205,7 +201,7 @@ def peak_sentence(counts: pd.DataFrame, freq: str) -> str:
 
 def comparison_sentence(before_after: pd.DataFrame) -> str:
     before, after = before_after.loc["before"], before_after.loc["after"]
-    pivot = _day(after["start"])
+    pivot = day(after["start"])
     if before["max"] == 0:
         return (f"The data hold no attack before {pivot}, so no rate ratio is given: "
                 "before that day the sources itemise no attack, which is not the same as "

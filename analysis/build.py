@@ -18,7 +18,6 @@ import shutil
 import sys
 import time
 import tomllib
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -410,23 +409,6 @@ def _build_parallel(jobs: list[BriefJob], workers: int, report) -> list[BuildErr
     return errors
 
 
-@contextmanager
-def _limits_for_kernels(max_bytes: int, max_rows: int):
-    """The notebook's kernel loads the data, so it must apply the same limits; kernels
-    inherit this process's environment. Restored afterwards."""
-    saved = {k: os.environ.get(k) for k in (config.MAX_BYTES_ENV, config.MAX_ROWS_ENV)}
-    os.environ[config.MAX_BYTES_ENV], os.environ[config.MAX_ROWS_ENV] = (str(max_bytes),
-                                                                         str(max_rows))
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run_build_command(args: argparse.Namespace) -> int:
     from .cli import EXIT_BAD_INPUT, EXIT_BUILD_FAILED, EXIT_OK
 
@@ -436,7 +418,10 @@ def run_build_command(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        with _limits_for_kernels(args.max_bytes, args.max_rows):
+        # The notebook's kernel loads the data, so it must apply the same limits;
+        # kernels inherit this process's environment.
+        with config.temporary_environ(**{config.MAX_BYTES_ENV: str(args.max_bytes),
+                                         config.MAX_ROWS_ENV: str(args.max_rows)}):
             errors = build(jobs, force=args.force, workers=args.jobs,
                            report=lambda line: print(line, flush=True))
     except AnalysisError as err:

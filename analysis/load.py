@@ -181,9 +181,7 @@ def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     for f in schema.fields(kind):
         raw = frame[f.name] if f.name in frame else blank
         if f.type == "date":
-            out[f.name] = pd.to_datetime(raw.where(raw.str.len() == 10, None),
-                                         format="%Y-%m-%d",
-                                         errors="coerce").astype("datetime64[ns]")
+            out[f.name] = schema.parse_iso_days(raw)
         elif f.type == "integer":
             out[f.name] = pd.to_numeric(raw.where(schema.is_count(raw), None),
                                         errors="coerce").astype("Int64")

@@ -21,10 +21,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import os
-import tempfile
 import threading
 from pathlib import Path
+
+from .config import temporary_environ
+from .files import write_atomic
 
 _ENV_LOCK = threading.Lock()
 
@@ -70,16 +71,8 @@ def _epoch(metadata) -> int:
 @contextlib.contextmanager
 def _source_date_epoch(seconds: int):
     """SOURCE_DATE_EPOCH=seconds for the duration of the block (threads take turns)."""
-    with _ENV_LOCK:
-        previous = os.environ.get("SOURCE_DATE_EPOCH")
-        os.environ["SOURCE_DATE_EPOCH"] = str(seconds)
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop("SOURCE_DATE_EPOCH", None)
-            else:
-                os.environ["SOURCE_DATE_EPOCH"] = previous
+    with _ENV_LOCK, temporary_environ(SOURCE_DATE_EPOCH=str(seconds)):
+        yield
 
 
 def html_to_pdf(html: str, pdf_path: Path) -> None:
@@ -93,15 +86,4 @@ def html_to_pdf(html: str, pdf_path: Path) -> None:
     with _source_date_epoch(_epoch(document.metadata)):
         data = document.write_pdf(pdf_identifier=identifier)
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}.", suffix=".tmp", dir=pdf_path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, pdf_path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomic(pdf_path, data)

@@ -13,6 +13,7 @@ import html
 
 import pandas as pd
 
+from .brief import day
 from .charts import count_range, to_svg
 from .frequency import Window
 
@@ -22,10 +23,6 @@ def esc(value) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "–"
     return html.escape(str(value), quote=True)
-
-
-def day(value) -> str:
-    return f"{pd.Timestamp(value):%-d %B %Y}"
 
 
 class Fragment:

@@ -19,6 +19,16 @@ UNKNOWN = "unknown"
 
 
 
+def parse_iso_days(s):
+    """Strings to days; anything but a real YYYY-MM-DD day becomes NaT. One parse per
+    column: the fixed length rules out forms such as 2021-1-5 that the parser would
+    take, and the parser rules out 2021-02-30."""
+    import pandas as pd
+
+    return pd.to_datetime(s.where(s.str.len() == 10, None), format="%Y-%m-%d",
+                          errors="coerce").astype("datetime64[ns]")
+
+
 def is_count(s):
     """Whole numbers of 0 or more, written in ASCII digits (isdigit alone would take
     other scripts' digits and superscripts)."""
@@ -84,19 +94,14 @@ def detect_kind(columns: list[str]) -> str:
 def raw_schema(kind: str):
     """A pandera schema for a table read as strings (blank = ""): presence of required
     columns, required values, uniqueness, date and count syntax, real calendar dates,
-    and allowed category values. Cross-column rules live in `row_rules`."""
-    import pandas as pd
+    and allowed category values. Cross-column rules live in `row_schema`."""
     import pandera.pandas as pa
 
     def not_blank(s):
         return s != ""
 
     def real_date(s):
-        # One parse per column: the fixed length rules out forms such as 2021-1-5 that
-        # the parser would accept, and the parser rules out 2021-02-30.
-        parsed = pd.to_datetime(s.where(s.str.len() == 10, None), format="%Y-%m-%d",
-                                errors="coerce")
-        return (s == "") | parsed.notna()
+        return (s == "") | parse_iso_days(s).notna()
 
     columns = {}
     for f in fields(kind):

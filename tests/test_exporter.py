@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pypdf import PdfReader
 
-from analysis import pdf as pdf_module
 from analysis.exporter import BriefExporter, notebook_to_html
 from analysis.pdf import html_to_pdf
 
@@ -361,7 +360,7 @@ def test_failed_write_leaves_the_old_pdf_and_no_temporary_file(html, tmp_path, m
     def crash(fd):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pdf_module.os, "fsync", crash)
+    monkeypatch.setattr("analysis.files.os.fsync", crash)
     with pytest.raises(OSError, match="disk full"):
         html_to_pdf(html, target)
     assert target.read_bytes() == b"old brief"
