@@ -2,7 +2,7 @@
 the sources list. Every piece of text that comes from data is escaped here, so a
 location named `<script>` shows as text in Jupyter, in the HTML brief and in the PDF.
 
-Fragments display themselves in Jupyter (`_repr_html_`) and have a stable plain-text
+Fragments display themselves in Jupyter (`_repr_mimebundle_`) and have a stable plain-text
 repr, so executed notebooks stay byte-identical between runs.
 """
 
@@ -13,7 +13,7 @@ import html
 
 import pandas as pd
 
-from .brief import day
+from .brief import day, source_titles
 from .charts import count_range, to_svg
 from .frequency import Window
 
@@ -45,8 +45,6 @@ class Fragment:
 def title_block(title: str, window: Window, sources: pd.DataFrame) -> Fragment:
     """The brief's title, window, as-of date and sources. Its metadata gives the
     exporter the document title and date."""
-    from .brief import source_titles
-
     titles = source_titles(sources)
     meta = [f"Window: {day(window.start)} – {day(window.end)}",
             f"As of {day(window.end)}"]
