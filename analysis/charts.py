@@ -149,6 +149,7 @@ def frequency_chart(counts: pd.DataFrame, *, freq: str = "month",
         ax.set_ylim(0, ymax / min(lowest_bracket, 0.8))
         if start is not None:
             ax.set_xlim(start - pd.Timedelta(days=2), end + pd.Timedelta(days=2))
+            _mark_no_rows(ax, counts)
             _mark_context(ax, context, start, end)
             _draw_claim_brackets(ax, shown, start, end)
         ax.set_ylabel(f"Attacks per {unit}")
@@ -162,6 +163,26 @@ def frequency_chart(counts: pd.DataFrame, *, freq: str = "month",
             _source_line(fig, source_line)
     fig.alt_text = _frequency_alt(counts, unit, shown)
     return fig
+
+
+def _periods_without_rows(counts: pd.DataFrame) -> int:
+    """How many periods at the start of the window no attack in the data can fall in."""
+    possible = counts["max"].to_numpy() > 0
+    return len(counts) if not possible.any() else int(np.argmax(possible))
+
+
+def _mark_no_rows(ax, counts: pd.DataFrame) -> None:
+    """Shade a leading run of periods that no attack can fall in: the data have no rows
+    there, which a reader must not take for a quiet spell."""
+    leading = _periods_without_rows(counts)
+    if leading < 2:
+        return
+    first, last = counts["period_start"].iloc[0], counts["period_end"].iloc[leading - 1]
+    ax.axvspan(first, last + pd.Timedelta(days=1), color="#eeeeee", zorder=0, linewidth=0)
+    ax.text(first + (last - first) / 2, 0.5, "No attack rows in the data here:\n"
+            "the sources itemise none, which is\nnot evidence that none happened",
+            transform=blended_transform_factory(ax.transData, ax.transAxes),
+            ha="center", va="center", fontsize=8.5, color="#777777")
 
 
 CLAIM_TOP, CLAIM_STEP = 0.76, 0.075
@@ -199,6 +220,10 @@ def _frequency_alt(counts: pd.DataFrame, unit: str, claims: pd.DataFrame) -> str
         f"whiskers show for each {unit} the range from attacks certainly in it to those "
         f"possibly in it (at most {int(counts['max'].max())})."
     )
+    leading = _periods_without_rows(counts)
+    if leading >= 2:
+        text += (f" The first {leading} {unit}s are shaded: the data have no attack rows "
+                 "there, which is not evidence that none happened.")
     for claim in claims.itertuples(index=False):
         text += (f" A bracket marks a claim from the source: {claim_label(claim)} "
                  f"attacks from {claim_period(claim)}.")

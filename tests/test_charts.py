@@ -108,3 +108,15 @@ def test_svg_output_is_reproducible(data, window):
     second = charts.to_svg(charts.frequency_chart(counts))
     assert first == second
     assert b"<dc:date>" not in first
+
+
+def test_leading_periods_without_rows_are_shaded_and_said(window):
+    late = attacks([("2021-03-10", "2021-03-10")])
+    counts = frequency.attacks_per_period(late, window, "week")
+    fig = charts.frequency_chart(counts, freq="week")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("No attack rows in the data here" in t for t in texts)
+    assert "The first 9 weeks are shaded" in fig.alt_text
+    early = charts.frequency_chart(frequency.attacks_per_period(
+        attacks([("2021-01-02", "2021-01-02")]), window, "week"), freq="week")
+    assert not any("No attack rows" in t.get_text() for t in early.axes[0].texts)
