@@ -242,13 +242,17 @@ def build_brief(job: BriefJob) -> float:
         _render(job, notebook_out, staging)
         (staging / INPUTS_FILE).write_text(job.inputs_hash + "\n")
         _replace_dir(staging, job.final_dir)
-        # A failure saved by an earlier build no longer describes this brief.
-        (job.out_dir / f"{job.name}.failed.ipynb").unlink(missing_ok=True)
+        _forget_failure(job)
     except OSError as err:
         raise _write_error(job, err) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return time.perf_counter() - started
+
+
+def _forget_failure(job: BriefJob) -> None:
+    """A failure saved by an earlier build no longer describes this brief."""
+    (job.out_dir / f"{job.name}.failed.ipynb").unlink(missing_ok=True)
 
 
 def _write_error(job: BriefJob, err: OSError) -> BuildError:
@@ -368,6 +372,7 @@ def build(jobs: list[BriefJob], *, force: bool = False, workers: int = 1,
         todo = [j for j in jobs if force or not is_up_to_date(j)]
         for job in jobs:
             if job not in todo:
+                _forget_failure(job)  # the brief in place matches these inputs
                 report(f"unchanged {job.name}: {job.final_dir}")
         if len(todo) > 1 and workers > 1:
             errors += _build_parallel(todo, min(workers, len(todo)), report)

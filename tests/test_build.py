@@ -133,6 +133,10 @@ def test_failed_build_names_the_cell_and_keeps_the_last_good_brief(built, tmp_pa
     assert "Traceback" not in result.stderr
     assert snapshot(tmp_path / "reports" / "since-2019") == before
     assert not list((tmp_path / "reports").glob(".since-2019.staging-*"))
+    # Back on good data the brief is unchanged, and the stale failure is cleared.
+    again = build(dataset, tmp_path / "reports", "--only", "since-2019")
+    assert again.returncode == 0 and "unchanged since-2019" in again.stdout
+    assert not failed.exists()
 
 
 def test_bad_arguments_exit_2_with_a_clear_message(built, tmp_path):
