@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, load, schema
-from .exceptions import ParameterError
+from . import config
+from .counting.frequency import Window, rate_per_week, window_counts
+from .dates import long_day, parse_iso_day
+from .exceptions import DataError, ParameterError
 from .files import write_atomic
-from .frequency import Window, rate_per_week, window_counts
+from .inputs import contract, load
+from .inputs.provenance import source_titles
 
 FREQUENCIES = ("month", "week")
 BREAKDOWN_COLUMNS = ("region", "target_type", "weapon")
@@ -26,25 +29,41 @@ class Inputs:
     sources: pd.DataFrame
 
 
-def load_inputs(data_path, claims_path="", context_path="", sources_path="") -> Inputs:
+def load_inputs(data_path, claims_path="", context_path="", sources_path="",
+                **limits) -> Inputs:
     """Load every table of a brief. An empty path means "none": a user's own event list
-    often has only the attacks table. Quotes are checked when sources are given."""
-    given = config.resolve(sources_path) is not None
-    sources = load.load_sources(sources_path) if given else None
-    return Inputs(
-        attacks=load.load_attacks(data_path, sources),
-        claims=(load.load_claims(claims_path, sources) if config.resolve(claims_path)
-                else load.empty_table(schema.CLAIMS)),
-        context=(load.load_context(context_path, sources)
-                 if config.resolve(context_path) else load.empty_table(schema.CONTEXT)),
-        sources=sources if given else load.empty_table(schema.SOURCES),
-    )
+    often has only the attacks table. Quotes are checked when sources are given.
+
+    Every table is checked even when an earlier one fails, and one DataError lists
+    every problem in all of them."""
+    if config.resolve(data_path) is None:
+        raise ParameterError("data_path", data_path, "an attacks table is required")
+    problems = []
+
+    def attempt(loader, *args):
+        try:
+            return loader(*args, **limits)
+        except DataError as err:
+            problems.extend(err.problems)
+            return None
+
+    sources = (attempt(load.load_sources, sources_path) if config.resolve(sources_path)
+               else None)
+    attacks = attempt(load.load_attacks, data_path, sources)
+    claims = (attempt(load.load_claims, claims_path, sources) if config.resolve(claims_path)
+              else load.empty_table(contract.CLAIMS))
+    context = (attempt(load.load_context, context_path, sources)
+               if config.resolve(context_path) else load.empty_table(contract.CONTEXT))
+    if problems:
+        raise DataError(problems)
+    return Inputs(attacks, claims, context,
+                  sources if sources is not None else load.empty_table(contract.SOURCES))
 
 
 def parse_day(name: str, value) -> pd.Timestamp:
     """A parameter that must be an ISO day (YYYY-MM-DD)."""
-    parsed = schema.parse_iso_days(pd.Series([str(value).strip()], dtype=object))[0]
-    if pd.isna(parsed):
+    parsed = parse_iso_day(value)
+    if parsed is None:
         raise ParameterError(name, value, "must be a date in the form YYYY-MM-DD")
     return pd.Timestamp(parsed)
 
@@ -74,17 +93,22 @@ def resolve_window(start, as_of, attacks: pd.DataFrame, sources: pd.DataFrame) -
     return Window(first, last)
 
 
+def check_parameters(parameters: dict, inputs: Inputs) -> Window:
+    """What the notebook's first cells check, done before any kernel starts: the
+    frequency, the window and the comparison day. Returns the window."""
+    check_freq(parameters.get("freq", "month"))
+    window = resolve_window(parameters.get("start", ""), parameters.get("as_of", ""),
+                            inputs.attacks, inputs.sources)
+    in_window(parameters.get("compare_at", ""), window)
+    return window
+
+
 def in_window(day, window: Window) -> bool:
     """Whether a comparison date splits the window into two non-empty parts."""
     if not str(day or "").strip():
         return False
     day = parse_day("compare_at", day)
     return window.start < day <= window.end
-
-
-def source_titles(sources: pd.DataFrame) -> list[str]:
-    return [str(t) if pd.notna(t) else str(i)
-            for t, i in zip(sources["title"], sources["source_id"], strict=True)]
 
 
 def exactly_dated(attacks: pd.DataFrame) -> int:
@@ -146,7 +170,7 @@ def claims_against_data(claims: pd.DataFrame, attacks: pd.DataFrame) -> pd.DataF
 def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, figures: dict) -> Path:
     """Write the data behind every chart: counts.csv, summary.json and each figure as
     SVG and PNG under figures/. Files are replaced whole, never left half-written."""
-    from .charts import to_png, to_svg
+    from .render.charts import to_png, to_svg
 
     out = config.resolve(output_dir) or config.NOTEBOOK_RUN_DIR
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -165,10 +189,19 @@ def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, figures: dict
 
 # Sentences of the brief's narrative. Each number in them is computed here from the data.
 
-def day(value) -> str:
-    """A day as readers write it: 20 April 2021."""
-    return f"{pd.Timestamp(value):%-d %B %Y}"
 
+def lead_sentence(summary: dict, window: Window, attacks: pd.DataFrame) -> str:
+    """The brief's opening paragraph: the window's count as a range, the expected
+    count and rate, how many attacks are dated to the day, and where the rows begin."""
+    text = (
+        f"Between {long_day(window.start)} and {long_day(window.end)}, "
+        f"**{summary['attacks_min']}** attacks in the data certainly fall in the window and "
+        f"**{summary['attacks_max']}** possibly do; spreading each attack evenly over its "
+        f"date window gives an expected **{summary['attacks_expected']:.1f}**, or "
+        f"**{summary['rate_per_week_expected']:.2f}** a week. "
+        f"Only **{summary['attacks_exact']}** of them are dated to the day.")
+    rows_begin = coverage(attacks, window)
+    return f"{text} {rows_begin}" if rows_begin else text
 
 def coverage(attacks: pd.DataFrame, window: Window) -> str:
     """Warn when the rows start well after the window does: empty early periods mean
@@ -177,7 +210,7 @@ def coverage(attacks: pd.DataFrame, window: Window) -> str:
         return "The data hold no attacks."
     earliest = attacks["date_start"].min()
     if earliest > window.start + pd.Timedelta(days=31):
-        return (f"The attack rows begin on {day(earliest)}: periods before that are empty "
+        return (f"The attack rows begin on {long_day(earliest)}: periods before that are empty "
                 "because the sources itemise no attack there, not because none happened.")
     return ""
 
@@ -188,10 +221,10 @@ def peak_sentence(counts: pd.DataFrame, freq: str) -> str:
     peak = counts.loc[counts["expected"].idxmax()]
     certain = counts.loc[counts["min"].idxmax()]
     text = (f"The highest expected count, {peak['expected']:.1f}, is in the {freq} "
-            f"starting {day(peak['period_start'])}. ")
+            f"starting {long_day(peak['period_start'])}. ")
     if certain["min"] > 0:
         text += (f"The most attacks certainly in one {freq}, {int(certain['min'])}, "
-                 f"fall in the {freq} starting {day(certain['period_start'])}. ")
+                 f"fall in the {freq} starting {long_day(certain['period_start'])}. ")
     else:
         text += f"No {freq} certainly holds an attack, because none is dated to within one. "
     return text + (f"Up to {int(counts['max'].max())} attacks could fall in a single "
@@ -201,7 +234,7 @@ def peak_sentence(counts: pd.DataFrame, freq: str) -> str:
 
 def comparison_sentence(before_after: pd.DataFrame) -> str:
     before, after = before_after.loc["before"], before_after.loc["after"]
-    pivot = day(after["start"])
+    pivot = long_day(after["start"])
     if before["max"] == 0:
         return (f"The data hold no attack before {pivot}, so no rate ratio is given: "
                 "before that day the sources itemise no attack, which is not the same as "

@@ -1,8 +1,10 @@
 """Command-line interface: `python -m analysis validate|build` (also `iraq-briefs`).
 
+The only module that knows about the terminal: it turns arguments into library calls,
+prints what the library reports, and picks the exit code from the class of an error.
 Exit codes: 0 success, 1 a brief failed to build, 2 bad input or bad arguments.
-Heavy libraries are imported inside the commands, so `--help` and the no-change
-build stay fast.
+Heavy libraries are imported inside the commands, so `--help` and the no-change build
+stay fast.
 """
 
 from __future__ import annotations
@@ -10,14 +12,49 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from . import config
+from .build.plan import PAPERS
+from .exceptions import BadInputError, BuildError, DataError
 
 EXIT_OK, EXIT_BUILD_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
+IMPORT_FORMATS = ("acled", "ucdp", "table")
 KIND_CHOICES = {"attacks": "attacks", "claims": "claims", "context": "context_events",
                 "sources": "sources"}
+
+
+def exit_code(error: BaseException) -> int:
+    """Bad input (files, options, parameters) is 2; a brief that failed to build is 1."""
+    if isinstance(error, BadInputError | OSError):
+        return EXIT_BAD_INPUT
+    if isinstance(error, BuildError):
+        return EXIT_BUILD_FAILED
+    raise error
+
+
+def _as_given(file: str) -> str:
+    """A file under the working folder is named relative to it, as a user types it."""
+    path = Path(file)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) if path.is_absolute() \
+            else file
+    except ValueError:
+        return file
+
+
+def print_error(error: BaseException) -> None:
+    """Every problem of a DataError on its own line, as file:line: column: value: why."""
+    if isinstance(error, DataError):
+        for problem in error.problems:
+            print(replace(problem, file=_as_given(problem.file)), file=sys.stderr)
+    elif isinstance(error, OSError):
+        where = f": {error.filename}" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
+    else:
+        print(f"error: {error}", file=sys.stderr)
 
 
 def _add_limits(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +64,33 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-rows", type=int, default=config.MAX_ROWS, metavar="N",
                         help="refuse data files with more than N rows "
                         "(default: %(default)s)")
+
+
+def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=str(config.ATTACKS_CSV), metavar="PATH",
+                        help="attacks table (default: the article's data/attacks.csv)")
+    parser.add_argument("--claims", default=str(config.CLAIMS_CSV), metavar="PATH",
+                        help="aggregate claims table; '' for none")
+    parser.add_argument("--context", default=str(config.CONTEXT_CSV), metavar="PATH",
+                        help="context events table; '' for none")
+    parser.add_argument("--sources", default=str(config.SOURCES_CSV), metavar="PATH",
+                        help="sources table; '' for none")
+    parser.add_argument("--out", default=str(config.REPORTS_DIR), metavar="DIR",
+                        help="folder that receives one subfolder per brief "
+                             "(default: reports/)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="build only this brief (repeatable); names are in "
+                             "notebooks/briefs.toml")
+    parser.add_argument("--as-of", default="", metavar="DATE",
+                        help="last day of every brief's window, YYYY-MM-DD (default: the "
+                             "sources' as_of, else the latest date_end)")
+    parser.add_argument("--jobs", type=int, default=2, metavar="N",
+                        help="briefs built in parallel, each in its own worker process "
+                             "(default: %(default)s)")
+    parser.add_argument("--force", action="store_true",
+                        help="rebuild even when the inputs are unchanged")
+    parser.add_argument("--paper", choices=PAPERS, default="A4",
+                        help="PDF page size (default: %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,14 +118,41 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limits(validate)
     validate.set_defaults(run=cmd_validate)
 
-    from .build import add_build_arguments  # light: no heavy imports at module level
+    importer = commands.add_parser(
+        "import", help="turn an ACLED, UCDP GED or tracker file into an attacks table",
+        description="Read a file in another format and write an attacks table that "
+                    "passes validate, plus a row in the sources table beside it (the "
+                    "file's name, SHA-256 and the import date). Rows keep the date "
+                    "uncertainty their source admits and no more. Bad input prints every "
+                    "problem as file:line: column: value: what is wrong, exits 2 and "
+                    "writes nothing. See data/importers.md for the mapping rules.")
+    importer.add_argument("format", choices=IMPORT_FORMATS,
+                          help="acled (an ACLED export), ucdp (a UCDP GED CSV) or table (a "
+                               "CSV or .xlsx mapped by --map)")
+    importer.add_argument("path", metavar="FILE", help="the file to import")
+    importer.add_argument("--out", required=True, metavar="OUT.csv",
+                          help="attacks table to write (replaced whole); sources.csv "
+                               "beside it gains or updates the file's row")
+    importer.add_argument("--map", metavar="MAP.toml",
+                          help="for format 'table': which header is which column, the "
+                               "date format and the value mappings")
+    importer.add_argument("--sheet", metavar="NAME",
+                          help="for an .xlsx file: the sheet to read (default: the first)")
+    importer.add_argument("--imported-on", metavar="DATE",
+                          help="the import date recorded in sources.csv, YYYY-MM-DD "
+                               "(default: today)")
+    _add_limits(importer)
+    importer.set_defaults(run=cmd_import)
+
     build = commands.add_parser(
         "build", help="build the HTML and PDF briefs",
-        description="Execute the notebook once per brief (see notebooks/briefs.toml) and "
-                    "render each brief to HTML and PDF under --out/<name>/. Briefs whose "
-                    "inputs are unchanged are skipped. A failed build leaves the last "
-                    "good brief in place.")
-    add_build_arguments(build)
+        description="Check every input table, then execute the notebook once per brief "
+                    "(see notebooks/briefs.toml) and render each brief to HTML and PDF "
+                    "under --out/<name>/. Bad input stops the build before any notebook "
+                    "runs, with every problem as file:line: column: value: what is wrong. "
+                    "Briefs whose inputs are unchanged are skipped. A failed or killed "
+                    "build leaves the last good brief in place.")
+    _add_build_arguments(build)
     _add_limits(build)
     build.set_defaults(run=cmd_build)
     return parser
@@ -80,8 +171,7 @@ def _sources_for(path: Path, option: str | None) -> Path | None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from . import load
-    from .exceptions import DataError
+    from .inputs import load
 
     limits = {"max_bytes": args.max_bytes, "max_rows": args.max_rows}
     status = EXIT_OK
@@ -96,17 +186,57 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 table, kind = load.check_table(path, kind, sources=sources, **limits)
                 print(f"{path}: valid {kind} table, {len(table)} rows")
             except DataError as err:
-                for problem in err.problems:
-                    print(problem, file=sys.stderr)
+                print_error(err)
                 status = EXIT_BAD_INPUT
         _print_warnings(caught)
     return status
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from .build import run_build_command
+def cmd_import(args: argparse.Namespace) -> int:
+    from .inputs.importers import import_file
 
-    return run_build_command(args)
+    try:
+        result = import_file(args.format, Path(args.path), Path(args.out),
+                             map_path=Path(args.map) if args.map else None,
+                             sheet=args.sheet, imported_on=args.imported_on,
+                             max_bytes=args.max_bytes, max_rows=args.max_rows)
+    except (BadInputError, OSError) as err:
+        print_error(err)
+        return exit_code(err)
+    print(f"{args.out}: {result.rows} attacks imported from {args.path} "
+          f"(source {result.source_id} in {result.sources_path})")
+    return EXIT_OK
+
+
+def _build_reporter(show_stages: bool):
+    def report(kind: str, message: str) -> None:
+        if kind == "error":
+            print(f"error: {message}", file=sys.stderr, flush=True)
+        elif kind == "warning":
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+        elif kind == "stage":
+            if show_stages:
+                print(f"  {message}", file=sys.stderr, flush=True)
+        else:
+            print(message, flush=True)
+    return report
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build_briefs
+    from .build.plan import BuildRequest
+
+    request = BuildRequest(
+        data=args.data, claims=args.claims, context=args.context, sources=args.sources,
+        out=args.out, only=args.only or [], as_of=args.as_of, jobs=args.jobs,
+        force=args.force, paper=args.paper, max_bytes=args.max_bytes,
+        max_rows=args.max_rows)
+    try:
+        result = build_briefs(request, report=_build_reporter(sys.stderr.isatty()))
+    except (BadInputError, OSError) as err:
+        print_error(err)
+        return exit_code(err)
+    return EXIT_BUILD_FAILED if result.errors else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 
 DATA_DIR = PROJECT_ROOT / "data"
-SEEDS_DIR = PROJECT_ROOT / "seeds"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 
@@ -23,8 +22,9 @@ DATAPACKAGE_JSON = DATA_DIR / "datapackage.json"
 NOTEBOOK = NOTEBOOKS_DIR / "attack-frequency.ipynb"
 BRIEFS_TOML = NOTEBOOKS_DIR / "briefs.toml"
 
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
-MPLSTYLE = PACKAGE_DIR / "house.mplstyle"
+RENDER_DIR = PACKAGE_DIR / "render"
+TEMPLATES_DIR = RENDER_DIR / "templates"
+MPLSTYLE = RENDER_DIR / "house.mplstyle"
 
 # Where the notebook writes when run by hand in Jupyter with its defaults (git-ignored).
 NOTEBOOK_RUN_DIR = REPORTS_DIR / "notebook-run"

@@ -1,5 +1,10 @@
-"""The project's exceptions. Each carries the facts as fields, so callers can report
-them without parsing messages."""
+"""The project's exceptions and warnings, in one place. Each keeps its facts as fields, so
+callers report them without parsing messages, and each survives pickling with every field
+intact (`__reduce__`), because build errors cross from worker processes to the parent.
+
+The command line picks its exit code by class: `BadInputError` subclasses mean bad input
+or arguments (exit 2), `BuildError` subclasses mean a brief failed to build (exit 1).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,14 @@ from dataclasses import dataclass
 
 class AnalysisError(Exception):
     """Base class for every error this package raises on purpose."""
+
+
+class BadInputError(AnalysisError):
+    """The user's input (a file, an option, a parameter) is wrong; nothing was built."""
+
+
+class DataWarning(UserWarning):
+    """Something in an input file is ignored, but the file is still usable."""
 
 
 @dataclass(frozen=True, order=True)
@@ -29,12 +42,16 @@ class Problem:
         return f"{self.file}:{self.line}: {self.column}: {value!r}: {self.message}"
 
 
-class DataError(AnalysisError, ValueError):
-    """An input table breaks the data contract. `problems` lists every problem found."""
+class DataError(BadInputError, ValueError):
+    """Input tables break the data contract. `problems` lists every problem found, in
+    file and line order, each once."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = sorted(set(problems))
         super().__init__(self._message())
+
+    def __reduce__(self):
+        return type(self), (self.problems,)
 
     def _message(self) -> str:
         n = len(self.problems)
@@ -42,20 +59,26 @@ class DataError(AnalysisError, ValueError):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
-class ParameterError(AnalysisError, ValueError):
+class ParameterError(BadInputError, ValueError):
     """A parameter given to the build or the notebook is not acceptable."""
 
     def __init__(self, name: str, value: object, reason: str):
         self.name, self.value, self.reason = name, value, reason
         super().__init__(f"{name}: {value!r}: {reason}")
 
+    def __reduce__(self):
+        return type(self), (self.name, self.value, self.reason)
+
 
 class BuildError(AnalysisError):
     """A brief could not be built."""
 
     def __init__(self, brief: str, message: str):
-        self.brief = brief
+        self.brief, self.message = brief, message
         super().__init__(f"brief {brief!r}: {message}")
+
+    def __reduce__(self):
+        return type(self), (self.brief, self.message)
 
 
 class NotebookCellError(BuildError):
@@ -75,6 +98,21 @@ class NotebookCellError(BuildError):
             f"(cells counted from 0, as in that file)",
         )
 
+    def __reduce__(self):
+        return type(self), (self.brief, self.cell_index, self.ename, self.evalue,
+                            self.notebook_path, self.source_line)
 
-class BuildLockedError(BuildError):
-    """Another build is writing into the same output folder."""
+
+class WorkerDiedError(BuildError):
+    """The process building a brief ended without a result (killed, out of memory)."""
+
+    def __init__(self, brief: str, stage: str, exitcode: int | None):
+        self.stage, self.exitcode = stage, exitcode
+        how = (f"was killed by signal {-exitcode}" if exitcode is not None and exitcode < 0
+               else f"exited with status {exitcode}" if exitcode is not None
+               else "was lost")
+        super().__init__(brief, f"the worker {how} while {stage}; "
+                                "the last good brief is unchanged")
+
+    def __reduce__(self):
+        return type(self), (self.brief, self.stage, self.exitcode)

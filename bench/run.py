@@ -117,7 +117,8 @@ def median_of(repeat: int, fn) -> tuple[float, float]:
 def frequency_alone(path: Path, repeat: int) -> float:
     """Seconds for monthly plus weekly counts, the data already loaded."""
     sys.path.insert(0, str(ROOT))
-    from analysis import frequency, load
+    from analysis.counting import frequency
+    from analysis.inputs import load
 
     attacks = load.load_attacks(path)
     window = frequency.Window("2019-01-01", "2022-12-31")
@@ -162,8 +163,12 @@ def main() -> None:
         rows.append(("(c) no-change rebuild", same_s, same_mb, ""))
 
         copy = tmp / "changed"
-        shutil.copytree(DATA, copy / "data")
-        shutil.copytree(ROOT / "seeds", copy / "seeds")
+        shutil.copytree(DATA, copy / "data", ignore=shutil.ignore_patterns("public-record"))
+        # Outside the project, source documents must live in the sources table's folder.
+        shutil.copytree(ROOT / "seeds", copy / "data" / "seeds")
+        sources = copy / "data" / "sources.csv"
+        sources.write_text(sources.read_text(encoding="utf-8").replace(",../seeds/", ",seeds/"),
+                           encoding="utf-8")
         attacks = copy / "data" / "attacks.csv"
         original = attacks.read_text(encoding="utf-8")
         edits = iter(range(1, 10_000))

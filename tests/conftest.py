@@ -13,9 +13,30 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "1618876800")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def copy_dataset(root: Path) -> Path:
+    """A writable copy of the article's dataset outside the project: root/data/*.csv with
+    its source document in root/data/seeds/ (outside the project, documents must live
+    in the sources table's folder). Returns root/data."""
+    shutil.copytree(DATA, root / "data", ignore=shutil.ignore_patterns("public-record"))
+    shutil.copytree(SEEDS, root / "data" / "seeds")
+    sources = root / "data" / "sources.csv"
+    sources.write_text(sources.read_text(encoding="utf-8").replace(",../seeds/", ",seeds/"),
+                       encoding="utf-8")
+    return root / "data"
+
+
 @pytest.fixture
 def dataset(tmp_path) -> Path:
-    """A writable copy of the article's dataset: tmp/data/*.csv and tmp/seeds/."""
-    shutil.copytree(DATA, tmp_path / "data")
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    return tmp_path / "data"
+    """A writable copy of the article's dataset (see copy_dataset)."""
+    return copy_dataset(tmp_path)
+
+
+def inject(tmp_path: Path, code: str) -> dict[str, str]:
+    """An environment whose Python processes (the build, its fork server and workers)
+    run `code` at start-up, through a sitecustomize module: a fault injected into the
+    worker processes, where a monkeypatch in the test process cannot reach."""
+    folder = tmp_path / "inject"
+    folder.mkdir(exist_ok=True)
+    (folder / "sitecustomize.py").write_text(code, encoding="utf-8")
+    path = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}

@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate, write  # noqa: E402
 
-from analysis import load  # noqa: E402
+from analysis.inputs import load  # noqa: E402
 
 
 def test_same_seed_same_file(tmp_path):

@@ -6,7 +6,8 @@ import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from analysis import charts, frequency
+from analysis.counting import frequency
+from analysis.render import charts
 
 
 def attacks(rows):

@@ -1,12 +1,24 @@
-"""Meta-tests: every command has help and is documented in the README."""
+"""The command line over the library: arguments, printed errors and exit codes, with
+the build patched out (no kernel starts here), and every command and option documented."""
 
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from analysis.cli import build_parser, main
+from analysis import exceptions
+from analysis.build.runner import BuildReport
+from analysis.cli import build_parser, exit_code, main
+from analysis.exceptions import (
+    BuildError,
+    DataError,
+    NotebookCellError,
+    ParameterError,
+    Problem,
+    WorkerDiedError,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,7 +30,7 @@ def commands():
 
 
 def test_there_are_commands():
-    assert set(commands()) == {"validate", "build"}
+    assert set(commands()) == {"validate", "import", "build"}
 
 
 @pytest.mark.parametrize("name", sorted(commands()))
@@ -36,9 +48,13 @@ def test_every_command_has_help(name, capsys):
 
 
 @pytest.mark.parametrize("name", sorted(commands()))
-def test_every_command_is_documented_in_the_readme(name):
+def test_every_command_and_option_is_documented_in_the_readme(name):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"python -m analysis {name}" in readme
+    for action in commands()[name]._actions:
+        for option in action.option_strings:
+            if option.startswith("--") and option != "--help":
+                assert f"`{option}" in readme, f"{name} {option} is not in the README"
 
 
 def test_python_dash_m_and_console_script_work():
@@ -54,3 +70,125 @@ def test_no_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+
+
+# ---------------------------------------------------------------------------------------
+# The build command, with the library's build patched out
+
+
+@pytest.fixture
+def fake_build(monkeypatch):
+    """Replace the build with a stand-in that records its request and does `effect`."""
+    calls = []
+
+    def install(effect=None):
+        def build_briefs(request, *, report, **kwargs):
+            calls.append(request)
+            if isinstance(effect, BaseException):
+                raise effect
+            return effect(report) if effect else BuildReport()
+        monkeypatch.setattr("analysis.build.build_briefs", build_briefs)
+        return calls
+    return install
+
+
+def test_build_defaults_are_what_the_readme_promises(fake_build):
+    calls = fake_build()
+    assert main(["build"]) == 0
+    request = calls[0]
+    assert request.jobs == 2 and request.paper == "A4" and not request.force
+    assert request.data.endswith("data/attacks.csv")
+    assert request.out.endswith("reports")
+
+
+def test_build_options_reach_the_request(fake_build):
+    calls = fake_build()
+    assert main(["build", "--only", "a", "--only", "b", "--jobs", "3", "--force",
+                 "--paper", "Letter", "--as-of", "2021-03-31", "--claims", ""]) == 0
+    request = calls[0]
+    assert (request.only, request.jobs, request.force, request.paper, request.as_of,
+            request.claims) == (["a", "b"], 3, True, "Letter", "2021-03-31", "")
+
+
+def test_bad_data_is_exit_2_with_every_problem_on_its_line(fake_build, capsys):
+    fake_build(DataError([Problem("data/attacks.csv", 3, "date_start", "2021-02-30", "bad"),
+                          Problem("data/claims.csv", 2, "count_min", "x", "bad")]))
+    assert main(["build"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["data/attacks.csv:3: date_start: '2021-02-30': bad",
+                   "data/claims.csv:2: count_min: 'x': bad"]
+
+
+def test_bad_option_is_exit_2(fake_build, capsys):
+    fake_build(ParameterError("--jobs", 0, "must be 1 or more"))
+    assert main(["build"]) == 2
+    assert capsys.readouterr().err == "error: --jobs: 0: must be 1 or more\n"
+
+
+def test_a_failed_brief_is_exit_1_and_each_error_is_printed_once(fake_build, capsys):
+    def two_failures(report):
+        errors = [WorkerDiedError("a", "rendering PDF", -9),
+                  BuildError("b", "something else")]
+        for error in errors:
+            report("error", str(error))
+        report("built", "built c in 1.0 s")
+        return BuildReport(built={"c": 1.0}, errors=errors)
+
+    fake_build(two_failures)
+    assert main(["build"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "error: brief 'a': the worker was killed by signal 9 while rendering PDF; the last "
+        "good brief is unchanged",
+        "error: brief 'b': something else"]
+    assert "same problem" not in captured.err
+    assert captured.out == "built c in 1.0 s\n"
+
+
+def test_stages_are_shown_only_on_a_terminal(fake_build, capsys):
+    fake_build(lambda report: report("stage", "a: rendering PDF") or BuildReport())
+    assert main(["build"]) == 0
+    assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal
+
+
+# ---------------------------------------------------------------------------------------
+# Exit codes by class, and errors that cross process boundaries
+
+
+def test_exit_code_is_chosen_by_class():
+    assert exit_code(DataError([])) == 2
+    assert exit_code(ParameterError("x", 1, "no")) == 2
+    assert exit_code(BuildError("a", "no")) == 1
+    assert exit_code(NotebookCellError("a", 3, "ValueError", "v", "p")) == 1
+    with pytest.raises(ZeroDivisionError):
+        exit_code(ZeroDivisionError())
+
+
+EXAMPLES = {
+    exceptions.AnalysisError: exceptions.AnalysisError("plain"),
+    exceptions.BadInputError: exceptions.BadInputError("plain"),
+    exceptions.DataError: DataError([Problem("f.csv", 3, "date_start", "2021-02-30", "bad"),
+                                     Problem("f.csv", 0, "-", "", "whole file")]),
+    exceptions.ParameterError: ParameterError("--as-of", "2021-13-01", "not a date"),
+    exceptions.BuildError: BuildError("since-2019", "could not write"),
+    exceptions.NotebookCellError: NotebookCellError("since-2019", 4, "KeyError", "'x'",
+                                                    "reports/since-2019.failed.ipynb",
+                                                    "counts = f(x)"),
+    exceptions.WorkerDiedError: WorkerDiedError("since-2019", "rendering PDF", -9),
+    exceptions.DataWarning: exceptions.DataWarning("f.csv:1: x: unknown column, ignored"),
+}
+
+
+def test_every_exception_class_has_an_example():
+    classes = {obj for obj in vars(exceptions).values()
+               if isinstance(obj, type) and issubclass(obj, Exception)
+               and obj.__module__ == exceptions.__name__}
+    assert classes == set(EXAMPLES)
+
+
+@pytest.mark.parametrize("error", EXAMPLES.values(), ids=lambda e: type(e).__name__)
+def test_every_exception_round_trips_through_pickle_with_its_fields(error):
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert vars(copy) == vars(error)

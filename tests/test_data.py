@@ -5,8 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import load, provenance, schema
 from analysis.cli import main
+from analysis.inputs import contract as schema
+from analysis.inputs import load, provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -76,7 +77,7 @@ def test_as_of_is_the_publication_day():
 
 def test_seed_is_the_only_source_and_is_plain_text():
     sources = load.load_sources(DATA / "sources.csv")
-    assert list(sources["path"]) == ["seeds/us-iraq-attacks-article.txt"]
+    assert list(sources["path"]) == ["../seeds/us-iraq-attacks-article.txt"]
     assert ARTICLE.read_bytes().decode("utf-8").startswith("The United States announced")
 
 

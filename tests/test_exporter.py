@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pypdf import PdfReader
 
-from analysis.exporter import BriefExporter, notebook_to_html
-from analysis.pdf import html_to_pdf
+from analysis.render.exporter import BriefExporter, notebook_to_html
+from analysis.render.pdf import html_to_pdf
 
 TITLE = "Attacks on US interests in Iraq since 2019"
 ALT = "Bar chart of attacks per month, January 2019 to April 2021"
@@ -71,7 +71,7 @@ def make_notebook() -> nbformat.NotebookNode:
                "</blockquote></li></ol></section>")
     cells = [
         new_markdown_cell("# How to use this notebook\n\nNOTEBOOK_ONLY_MARKER: run all cells.",
-                          metadata={"tags": ["notebook-only"]}),
+                          metadata={"tags": ["hidden-from-brief"]}),
         new_code_cell('start = "PARAMETERS_MARKER"', metadata={"tags": ["parameters"]}),
         new_code_cell('start = "INJECTED_MARKER"', metadata={"tags": ["injected-parameters"]}),
         new_code_cell(
@@ -255,7 +255,7 @@ def test_other_outputs(tmp_path):
             new_output("error", ename="KeyError", evalue="'region'",
                        traceback=["TRACEBACK_MARKER"]),
         ]),
-        new_code_cell("raw = 1", metadata={"tags": ["notebook-only"]}),
+        new_code_cell("raw = 1", metadata={"tags": ["hidden-from-brief"]}),
     ])
     html = notebook_to_html(nb)
     assert '<pre class="plain-output">42 &lt;b&gt;</pre>' in html
@@ -265,6 +265,7 @@ def test_other_outputs(tmp_path):
     assert "a cell of the notebook failed (KeyError: 'region')" in html
 
 
+@pytest.mark.slow
 def test_jupyter_nbconvert_to_brief(nb, html, tmp_path):
     source = tmp_path / "brief-notebook.ipynb"
     nbformat.write(nb, source)
@@ -292,6 +293,7 @@ def page_sizes(path: Path) -> set[tuple[float, float]]:
             for p in PdfReader(path).pages}
 
 
+@pytest.mark.slow
 def test_pdf_has_text_page_numbers_and_metadata(pdf_a4):
     reader = PdfReader(pdf_a4)
     text = pdf_text(pdf_a4)
@@ -305,6 +307,7 @@ def test_pdf_has_text_page_numbers_and_metadata(pdf_a4):
     assert page_sizes(pdf_a4) == {A4}
 
 
+@pytest.mark.slow
 def test_pdf_is_byte_identical_whatever_the_clock_env_and_hash_seed(
         html, pdf_a4, tmp_path, monkeypatch):
     expected = pdf_a4.read_bytes()
@@ -320,7 +323,7 @@ def test_pdf_is_byte_identical_whatever_the_clock_env_and_hash_seed(
     (tmp_path / "brief.html").write_text(html, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     env["PYTHONHASHSEED"] = "12345"
-    code = ("import sys; from pathlib import Path; from analysis.pdf import html_to_pdf; "
+    code = ("import sys; from pathlib import Path; from analysis.render.pdf import html_to_pdf; "
             "html_to_pdf(Path(sys.argv[1]).read_text(encoding='utf-8'), Path(sys.argv[2]))")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "brief.html"),
                     str(tmp_path / "other.pdf")], env=env, check=True, timeout=120,
@@ -328,6 +331,7 @@ def test_pdf_is_byte_identical_whatever_the_clock_env_and_hash_seed(
     assert (tmp_path / "other.pdf").read_bytes() == expected
 
 
+@pytest.mark.slow
 def test_letter_pdf(nb, tmp_path):
     path = tmp_path / "letter.pdf"
     html_to_pdf(notebook_to_html(nb, paper="Letter"), path)
@@ -335,6 +339,7 @@ def test_letter_pdf(nb, tmp_path):
     assert "Page 1 of" in pdf_text(path)
 
 
+@pytest.mark.slow
 def test_pdf_fetches_nothing_but_data_uris(tmp_path):
     (tmp_path / "leak.css").write_text('main::after { content: "LEAKED_CSS"; }')
     png = base64.b64decode(PNG_1PX)
@@ -353,6 +358,7 @@ def test_pdf_fetches_nothing_but_data_uris(tmp_path):
     assert len(reader.pages[0].images) == 1  # the data: URI only
 
 
+@pytest.mark.slow
 def test_failed_write_leaves_the_old_pdf_and_no_temporary_file(html, tmp_path, monkeypatch):
     target = tmp_path / "brief.pdf"
     target.write_bytes(b"old brief")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import frequency as f
+from analysis.counting import frequency as f
 from analysis.exceptions import ParameterError
 
 D = pd.Timestamp

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import load
 from analysis.cli import main
 from analysis.exceptions import DataError
+from analysis.inputs import load
 
 # Random headers name unknown columns; the warning for each is expected here.
-pytestmark = pytest.mark.filterwarnings("ignore::analysis.load.DataWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::analysis.exceptions.DataWarning")
 
 ARTICLE_DATA = (Path(__file__).resolve().parents[1] / "data" / "attacks.csv").read_bytes()
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,

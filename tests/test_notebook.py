@@ -8,7 +8,9 @@ import pandas as pd
 import papermill
 import pytest
 
-from analysis import brief, config, frequency, load
+from analysis import brief, config
+from analysis.counting import frequency
+from analysis.inputs import load
 
 NOTEBOOK = config.NOTEBOOK
 PARAMETERS = ["data_path", "claims_path", "context_path", "sources_path", "start", "as_of",
@@ -43,7 +45,7 @@ def test_every_parameter_is_documented(nb):
 
 
 def test_brief_parameter_sets_are_valid():
-    from analysis.build import read_brief_definitions
+    from analysis.build.plan import read_brief_definitions
 
     notebook, briefs = read_brief_definitions()
     assert notebook == NOTEBOOK
@@ -64,6 +66,7 @@ def run(tmp_path, **parameters) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_article_data_weekly_since_inauguration(tmp_path, dataset):
     out = run(tmp_path, data_path=str(dataset / "attacks.csv"),
               claims_path=str(dataset / "claims.csv"),
@@ -95,6 +98,7 @@ def test_article_data_weekly_since_inauguration(tmp_path, dataset):
         assert (out / "figures" / f"{name}.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_defaults_run_top_to_bottom_from_the_notebooks_folder(tmp_path):
     """As a user opening it in Jupyter would: from notebooks/, every default kept."""
     executed = tmp_path / "defaults.ipynb"
@@ -108,6 +112,7 @@ def test_defaults_run_top_to_bottom_from_the_notebooks_folder(tmp_path):
     assert not [o for o in outputs if o["output_type"] == "error"]
 
 
+@pytest.mark.slow
 def test_user_event_list_with_only_required_columns(tmp_path):
     data = tmp_path / "mine.csv"
     data.write_text("event_id,date_start,date_end\n"
@@ -124,6 +129,7 @@ def test_user_event_list_with_only_required_columns(tmp_path):
     assert not (out / "figures" / "breakdown-region.svg").exists()
 
 
+@pytest.mark.slow
 def test_bad_data_fails_in_the_loading_cell_with_the_problem(tmp_path):
     data = tmp_path / "bad.csv"
     data.write_text("event_id,date_start,date_end\na,2020-01-03,2019-01-01\n")
@@ -148,7 +154,7 @@ def test_window_and_summary_helpers_agree_with_frequency():
 @pytest.mark.parametrize("name", ["since-2019", "since-inauguration"])
 def test_committed_briefs_match_the_data(name):
     """The committed summary.json and counts.csv are what the data give today."""
-    from analysis.build import read_brief_definitions
+    from analysis.build.plan import read_brief_definitions
 
     params = read_brief_definitions()[1][name]
     inputs = brief.load_inputs(config.ATTACKS_CSV, config.CLAIMS_CSV, config.CONTEXT_CSV,
@@ -161,3 +167,17 @@ def test_committed_briefs_match_the_data(name):
     truth = frequency.attacks_per_period(inputs.attacks, window, params["freq"])
     assert counts[["exact", "min", "max"]].to_numpy().tolist() == \
         truth[["exact", "min", "max"]].to_numpy().tolist()
+
+
+def test_lead_sentence_is_computed_from_the_summary():
+    inputs = brief.load_inputs("data/attacks.csv")
+    window = brief.resolve_window("2021-01-20", "2021-04-20", inputs.attacks, inputs.sources)
+    summary = brief.summarise(inputs, window, "week")
+    text = brief.lead_sentence(summary, window, inputs.attacks)
+    assert text.startswith("Between 20 January 2021 and 20 April 2021, **20** attacks")
+    assert f"**{summary['attacks_expected']:.1f}**" in text
+    assert "Only **1** of them are dated to the day." in text
+    window_2019 = brief.resolve_window("2019-01-01", "2021-04-20", inputs.attacks,
+                                       inputs.sources)
+    assert "The attack rows begin on 20 January 2021" in brief.lead_sentence(
+        brief.summarise(inputs, window_2019, "month"), window_2019, inputs.attacks)

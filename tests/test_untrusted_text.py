@@ -9,7 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from analysis import build as build_module
+from analysis.build.execute import build_brief
+from analysis.build.plan import BriefJob, read_brief_definitions
 from analysis.cli import main
 
 pytestmark = pytest.mark.slow
@@ -31,9 +32,9 @@ def csv_field(text: str) -> str:
 def hostile_dataset(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
     (root / "data").mkdir()
-    (root / "seeds").mkdir()
+    (root / "data" / "seeds").mkdir()
     quote = f"Two rockets hit {HOSTILE} on the day."
-    (root / "seeds" / "doc.txt").write_text(f"Preamble. {quote} End.", encoding="utf-8")
+    (root / "data" / "seeds" / "doc.txt").write_text(f"Preamble. {quote} End.", encoding="utf-8")
     note = "long note " * 10_000  # 100 kB
     (root / "data" / "sources.csv").write_text(
         "source_id,path,title,publisher,language,published,as_of,notes\n"
@@ -66,15 +67,16 @@ def brief_html(hostile_dataset, tmp_path_factory) -> Path:
                                                        "context_events.csv",
                                                        "sources.csv"))]) == 0
     out = tmp_path_factory.mktemp("out")
-    notebook, _ = build_module.read_brief_definitions()
-    job = build_module.BriefJob(
+    notebook, _ = read_brief_definitions()
+    job = BriefJob(
         "hostile", notebook,
         {"title": f"Brief {MARKUP}", "start": "2021-01-20", "freq": "week",
          "compare_at": "2021-02-15", "as_of": "",
          "data_path": str(data / "attacks.csv"), "claims_path": str(data / "claims.csv"),
          "context_path": str(data / "context_events.csv"),
          "sources_path": str(data / "sources.csv")}, out, "A4")
-    build_module.build_brief(job)
+    (out / "hostile").mkdir()
+    build_brief(job, out / "hostile")
     return out / "hostile" / "hostile.html"
 
 

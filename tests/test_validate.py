@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import load
 from analysis.cli import main
-from analysis.exceptions import DataError
+from analysis.exceptions import DataError, DataWarning
+from analysis.inputs import load
 
 HEADER = "event_id,date_start,date_end"
 
@@ -49,7 +49,7 @@ def test_unknown_column_is_a_warning_not_an_error(tmp_path, capsys):
     assert code == 0
     assert "valid attacks table, 1 rows" in out
     assert f"warning: {path}:1: colour: unknown column, ignored" in err
-    with pytest.warns(load.DataWarning):
+    with pytest.warns(DataWarning):
         table = load.load_attacks(path)
     assert "colour" not in table.columns
 
@@ -116,7 +116,7 @@ def test_quote_whitespace_is_normalised(dataset, capsys):
 
 
 def test_missing_source_document(dataset, capsys):
-    shutil.rmtree(dataset.parent / "seeds")
+    shutil.rmtree(dataset / "seeds")
     code, _, err = validate(capsys, dataset / "sources.csv")
     assert code == 2
     assert "sources.csv:2: path: 'seeds/us-iraq-attacks-article.txt': source document " \

@@ -8,15 +8,13 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from . import config
+from .. import config
 
 # Table kinds, keyed by the datapackage resource name.
 ATTACKS, CLAIMS, CONTEXT, SOURCES = "attacks", "claims", "context_events", "sources"
-KINDS = (ATTACKS, CLAIMS, CONTEXT, SOURCES)
 
 # Written in category columns for "not known"; a blank cell means the same.
 UNKNOWN = "unknown"
-
 
 
 def parse_iso_days(s):
@@ -72,10 +70,6 @@ def fields(kind: str) -> tuple[Field, ...]:
 
 def column_names(kind: str) -> list[str]:
     return [f.name for f in fields(kind)]
-
-
-def required_columns(kind: str) -> list[str]:
-    return [f.name for f in fields(kind) if f.required]
 
 
 def detect_kind(columns: list[str]) -> str:
@@ -138,7 +132,12 @@ ROW_RULES = {
             "count_max", lambda d: ~(d["count_max"] < d["count_min"]).fillna(False)),
     },
     CONTEXT: {},
-    SOURCES: {},
+    SOURCES: {
+        "coverage_end is before coverage_start": (
+            "coverage_end", lambda d: ~(d["coverage_end"] < d["coverage_start"])),
+        "coverage_start and coverage_end are given together or not at all": (
+            "coverage_end", lambda d: d["coverage_start"].isna() == d["coverage_end"].isna()),
+    },
 }
 ROW_RULE_COLUMN = {message: column for rules in ROW_RULES.values()
                    for message, (column, _) in rules.items()}

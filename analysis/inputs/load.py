@@ -1,5 +1,5 @@
 """Load the attacks, claims, context-event and source tables as typed DataFrames, after
-checking them against the data contract in `schema.py`.
+checking them against the data contract in `contract.py`.
 
 Every problem in a file is collected and raised at once as a `DataError`, each located
 as `file:line: column: value: what is wrong`. Raw data files are only ever read.
@@ -15,14 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config, provenance, schema
-from .exceptions import DataError, Problem
+from .. import config
+from ..exceptions import DataError, DataWarning, Problem
+from . import contract, provenance
 
 csv.field_size_limit(2**31 - 1)
-
-
-class DataWarning(UserWarning):
-    """Something in an input file is ignored, but the file is still usable."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -178,15 +175,15 @@ def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     that break the contract become missing here; the checks report them."""
     out = {}
     blank = pd.Series([""] * len(frame), dtype=object, index=frame.index)
-    for f in schema.fields(kind):
+    for f in contract.fields(kind):
         raw = frame[f.name] if f.name in frame else blank
         if f.type == "date":
-            out[f.name] = schema.parse_iso_days(raw)
+            out[f.name] = contract.parse_iso_days(raw)
         elif f.type == "integer":
-            out[f.name] = pd.to_numeric(raw.where(schema.is_count(raw), None),
+            out[f.name] = pd.to_numeric(raw.where(contract.is_count(raw), None),
                                         errors="coerce").astype("Int64")
         elif f.enum:
-            out[f.name] = pd.Categorical(raw.where(raw.isin(f.enum), schema.UNKNOWN),
+            out[f.name] = pd.Categorical(raw.where(raw.isin(f.enum), contract.UNKNOWN),
                                          categories=list(f.enum))
         else:
             out[f.name] = raw.where(raw != "", pd.NA).astype("string")
@@ -206,8 +203,8 @@ def check_table(path: str | Path, kind: str | None = None, *,
 
     path = Path(path)
     frame = read_strings(path, max_bytes=max_bytes, max_rows=max_rows)
-    kind = kind or schema.detect_kind(list(frame.columns))
-    known = set(schema.column_names(kind))
+    kind = kind or contract.detect_kind(list(frame.columns))
+    known = set(contract.column_names(kind))
     for name in frame.columns:
         if name not in known:
             warnings.warn(f"{path}:1: {name}: unknown column, ignored", DataWarning,
@@ -215,7 +212,7 @@ def check_table(path: str | Path, kind: str | None = None, *,
     lines = _Lines(path)
     problems: list[Problem] = []
     try:
-        schema.raw_schema(kind).validate(frame, lazy=True)
+        contract.raw_schema(kind).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         problems += _locate(path, err.failure_cases, lines)
     if any(p.message == MISSING_COLUMN for p in problems):
@@ -223,17 +220,17 @@ def check_table(path: str | Path, kind: str | None = None, *,
 
     typed = _typed(frame, kind)
     try:
-        schema.row_schema(kind).validate(typed, lazy=True)
+        contract.row_schema(kind).validate(typed, lazy=True)
     except pa.errors.SchemaErrors as err:
         # A wide check reports every column of a failing row; keep the one it is about.
         cases = err.failure_cases
-        blamed = cases["check"].map(schema.ROW_RULE_COLUMN)
+        blamed = cases["check"].map(contract.ROW_RULE_COLUMN)
         cases = cases[cases["column"] == blamed].copy()
         cases["failure_case"] = [frame[c].iloc[i] for c, i in
                                  zip(cases["column"], cases["index"], strict=True)]
         bad_lines = {p.line for p in problems}
         problems += [p for p in _locate(path, cases, lines) if p.line not in bad_lines]
-    if kind == schema.SOURCES and not problems:
+    if kind == contract.SOURCES and not problems:
         problems += provenance.attach_texts(path, typed, lines)
     elif sources is not None and "source_id" in frame:
         problems += provenance.check(path, frame, sources, lines)
@@ -255,30 +252,30 @@ def load_attacks(path: str | Path, sources: str | Path | pd.DataFrame | None = N
     """The attacks table, typed: dates as datetime64, categories as categoricals,
     counts as nullable integers. With `sources` (a path, or a table from
     `load_sources`), source ids and quotes are checked against the source documents."""
-    return _load(path, schema.ATTACKS, sources, **limits)
+    return _load(path, contract.ATTACKS, sources, **limits)
 
 
 def load_claims(path: str | Path, sources: str | Path | pd.DataFrame | None = None,
                 **limits) -> pd.DataFrame:
     """The aggregate claims table, typed like `load_attacks`."""
-    return _load(path, schema.CLAIMS, sources, **limits)
+    return _load(path, contract.CLAIMS, sources, **limits)
 
 
 def load_context(path: str | Path, sources: str | Path | pd.DataFrame | None = None,
                  **limits) -> pd.DataFrame:
     """The dated context events table, typed like `load_attacks`."""
-    return _load(path, schema.CONTEXT, sources, **limits)
+    return _load(path, contract.CONTEXT, sources, **limits)
 
 
 def load_sources(path: str | Path, **limits) -> pd.DataFrame:
     """The sources table, with each document's text checked to exist. Relative
     document paths are taken from the folder above the one holding sources.csv."""
-    table, _ = check_table(config.resolve(path), schema.SOURCES, **limits)
+    table, _ = check_table(config.resolve(path), contract.SOURCES, **limits)
     return table
 
 
 def empty_table(kind: str) -> pd.DataFrame:
     """A typed table of a kind with no rows, for "none given"."""
     frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in
-                          schema.column_names(kind)})
+                          contract.column_names(kind)})
     return _typed(frame, kind)

@@ -1,6 +1,7 @@
-"""Provenance: every row taken from a source document names it (`source_id`) and quotes
-it verbatim (`quote`). Quotes are matched after whitespace is normalised, so line
-wrapping in the source file does not matter; nothing else is forgiven."""
+"""Provenance: every row taken from a source names it (`source_id`); a row taken from a
+stored source document also quotes it verbatim (`quote`). Quotes are matched after
+whitespace is normalised, so line wrapping in the source file does not matter; nothing
+else is forgiven."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import Problem
+from ..exceptions import Problem
+from .documents import document_path, outside_reason
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -19,18 +21,21 @@ def normalise(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def document_path(sources_csv: Path, relative: str) -> Path:
-    """Source documents live beside the data folder (data/sources.csv -> seeds/...)."""
-    p = Path(relative)
-    return p if p.is_absolute() else sources_csv.resolve().parent.parent / p
-
-
 def attach_texts(sources_csv: Path, sources: pd.DataFrame, lines) -> list[Problem]:
-    """Read each source document into the `text` column (whitespace-normalised).
-    Returns a problem for each document that cannot be read."""
+    """Read each stored source document into the `text` column (whitespace-normalised;
+    None for a source cited without a stored document). Returns a problem for each
+    document that cannot be read or lies where documents may not be read from."""
     texts, problems = [], []
     for row, rel in enumerate(sources["path"]):
+        if pd.isna(rel):  # cited, not stored: there is nothing to read
+            texts.append(None)
+            continue
         doc = document_path(sources_csv, str(rel))
+        outside = outside_reason(sources_csv, doc)
+        if outside:
+            problems.append(Problem(str(sources_csv), lines(row), "path", str(rel), outside))
+            texts.append(None)
+            continue
         try:
             texts.append(normalise(doc.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as err:
@@ -44,10 +49,13 @@ def attach_texts(sources_csv: Path, sources: pd.DataFrame, lines) -> list[Proble
 
 
 def check(path: Path, frame: pd.DataFrame, sources: pd.DataFrame, lines) -> list[Problem]:
-    """Problems with `source_id` and `quote` in a raw (string) table, given the sources."""
+    """Problems with `source_id` and `quote` in a raw (string) table, given the sources.
+    Rows of a stored document quote it verbatim; rows of a source cited without one
+    (blank `path`) carry no quote."""
     source_ids = frame["source_id"]
     quotes = frame["quote"] if "quote" in frame else pd.Series("", index=frame.index)
     known = source_ids.isin(sources["source_id"].dropna())
+    stored = source_ids.isin(sources.loc[sources["path"].notna(), "source_id"].dropna())
     text_of = dict(zip(sources["source_id"], sources["text"], strict=True))
     problems = []
 
@@ -57,9 +65,13 @@ def check(path: Path, frame: pd.DataFrame, sources: pd.DataFrame, lines) -> list
 
     unknown = np.flatnonzero(((source_ids != "") & ~known).to_numpy())
     add(unknown, "source_id", source_ids.iloc[unknown], "source_id is not in sources.csv")
-    no_quote = np.flatnonzero(((source_ids != "") & (quotes == "")).to_numpy())
+    no_quote = np.flatnonzero((stored & (quotes == "")).to_numpy())
     add(no_quote, "quote", quotes.iloc[no_quote],
-        "a row from a source must quote it verbatim")
+        "a row from a stored source document must quote it verbatim")
+    unstored = np.flatnonzero((known & ~stored & (quotes != "")).to_numpy())
+    add(unstored, "quote", quotes.iloc[unstored],
+        "the source is cited without a stored document (blank path), so its rows carry "
+        "no quote: nothing could check it")
     no_source = np.flatnonzero(((source_ids == "") & (quotes != "")).to_numpy())
     add(no_source, "source_id", source_ids.iloc[no_source], "a quote needs its source_id")
 
@@ -72,3 +84,9 @@ def check(path: Path, frame: pd.DataFrame, sources: pd.DataFrame, lines) -> list
             add(rows, "quote", [quote] * len(rows),
                 f"quote is not found verbatim in source {source_id!r}")
     return problems
+
+
+def source_titles(sources: pd.DataFrame) -> list[str]:
+    """How each source is named to readers: its title, else its id."""
+    return [str(t) if pd.notna(t) else str(i)
+            for t, i in zip(sources["title"], sources["source_id"], strict=True)]

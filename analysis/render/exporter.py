@@ -10,7 +10,7 @@ nothing of how: no code, no prompts, no JavaScript. What it keeps:
 - errors, as a short notice, so a brief never silently lacks a part.
 
 Printed streams (stdout and stderr: debugging, warnings) and raw cells are left out, and so
-are cells tagged `notebook-only`, `parameters` or `injected-parameters`.
+are cells tagged `hidden-from-brief`, `parameters` or `injected-parameters`.
 
 The first output whose metadata has a "brief" key gives the title, the as-of date, the
 window and the source titles, used for <title>, the description and date <meta> tags (which
@@ -23,8 +23,6 @@ dates and no random ids.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Any
 
 import nbformat
@@ -34,12 +32,14 @@ from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from traitlets import CaselessStrEnum, default
 from traitlets.config import Config
 
-from . import config
+from .. import config
+from ..dates import long_day, parse_iso_day
 
 TEMPLATE_NAME = "brief"
 
 # Cells with these tags are instructions for Jupyter users or papermill's parameters.
-REMOVED_CELL_TAGS = frozenset({"notebook-only", "parameters", "injected-parameters"})
+HIDDEN_TAG = "hidden-from-brief"
+REMOVED_CELL_TAGS = frozenset({HIDDEN_TAG, "parameters", "injected-parameters"})
 
 # Page size and side margins. The side margins give both papers the same 170 mm measure
 # (A4 is the narrower sheet: 210 mm; Letter is 215.9 mm), so lines, tables and figures
@@ -58,29 +58,10 @@ DISPLAY_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "image/png", 
 # (its header row repeats). Shorter tables move whole to the next page instead.
 LONG_TABLE_ROWS = 30
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def _iso_day(value: Any) -> str:
     """A YYYY-MM-DD date from the metadata, or "" when it is missing or malformed."""
-    text = str(value or "").strip()
-    if not _ISO_DAY.fullmatch(text):
-        return ""
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return ""
-    return text
-
-
-def _long_day(iso: str) -> str:
-    """"2021-04-20" -> "20 April 2021", the same whatever the locale."""
-    if not iso:
-        return ""
-    day = dt.date.fromisoformat(iso)
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    day = parse_iso_day(value)
+    return day.isoformat() if day else ""
 
 
 def find_brief_metadata(nb: nbformat.NotebookNode) -> dict:
@@ -105,15 +86,15 @@ def brief_info(meta: dict, fallback_title: str) -> dict:
 
     description = [title.rstrip(".") + "."]
     if window_start and as_of:
-        description.append(f"Covers {_long_day(window_start)} to {_long_day(as_of)}.")
+        description.append(f"Covers {long_day(window_start)} to {long_day(as_of)}.")
     elif as_of:
-        description.append(f"As of {_long_day(as_of)}.")
+        description.append(f"As of {long_day(as_of)}.")
     if sources:
         description.append("Sources: " + "; ".join(sources) + ".")
     return {
         "title": title,
         "as_of": as_of,
-        "as_of_text": _long_day(as_of),
+        "as_of_text": long_day(as_of) if as_of else "",
         "window_start": window_start,
         "sources": sources,
         "description": " ".join(description),

@@ -13,9 +13,10 @@ import html
 
 import pandas as pd
 
-from .brief import day, source_titles
+from ..counting.frequency import Window
+from ..dates import long_day as day
+from ..inputs.provenance import source_titles
 from .charts import count_range, to_svg
-from .frequency import Window
 
 
 def esc(value) -> str:

@@ -12,8 +12,17 @@ brief's own date (midnight UTC of its modified/created date, else 0) and restore
 previous value afterwards, so the PDF depends on the HTML alone, with or without the
 variable set by the caller.
 
+Fonts. The machine's fonts play no part: a stylesheet of `@font-face` rules loads the
+DejaVu faces that matplotlib installs with pip (the charts' own fonts), and WeasyPrint's
+font configuration is made from an empty fontconfig file (`no-system-fonts.conf`), so
+those are the only fonts the PDF can use, in the text and in the charts' SVG alike. A
+PDF built in a slim container without any system font is the same file as one built on
+a desktop full of them. (A character that DejaVu lacks shows as a box everywhere,
+rather than in whatever font one machine happens to have.)
+
 Safety. The HTML may carry text from untrusted data, so WeasyPrint may fetch nothing but
-`data:` URIs: no network, no files (images in a brief are all embedded).
+`data:` URIs and those font files: no network, no other file (images in a brief are all
+embedded).
 """
 
 from __future__ import annotations
@@ -24,33 +33,66 @@ import hashlib
 import threading
 from pathlib import Path
 
-from .config import temporary_environ
-from .files import write_atomic
+from ..config import temporary_environ
+from ..files import write_atomic
 
 _ENV_LOCK = threading.Lock()
+NO_SYSTEM_FONTS = Path(__file__).with_name("no-system-fonts.conf")
 
 
-def _data_only_fetcher():
-    """A WeasyPrint URL fetcher that refuses every URL but data: URIs."""
-    try:
-        from weasyprint.urls import URLFetcher
-    except ImportError:  # WeasyPrint before URLFetcher: fetchers are plain functions
-        from weasyprint import default_url_fetcher
+# family -> (file, weight, style) of each face, from matplotlib's bundled fonts.
+FONT_FACES = {
+    "DejaVu Sans": [("DejaVuSans.ttf", "normal", "normal"),
+                    ("DejaVuSans-Bold.ttf", "bold", "normal"),
+                    ("DejaVuSans-Oblique.ttf", "normal", "italic"),
+                    ("DejaVuSans-BoldOblique.ttf", "bold", "italic")],
+    "DejaVu Sans Mono": [("DejaVuSansMono.ttf", "normal", "normal"),
+                         ("DejaVuSansMono-Bold.ttf", "bold", "normal")],
+}
 
-        def fetch(url, *args, **kwargs):
-            if not url.lower().startswith("data:"):
-                raise ValueError(f"the brief may only use data: URIs, not {url[:80]!r}")
-            return default_url_fetcher(url, *args, **kwargs)
 
-        return fetch
+def _font_dir() -> Path:
+    import matplotlib
 
-    class DataOnlyFetcher(URLFetcher):
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def font_face_css() -> tuple[str, frozenset[str]]:
+    """The @font-face rules, and the file URLs they may load."""
+    rules, urls = [], set()
+    for family, faces in FONT_FACES.items():
+        for file, weight, style in faces:
+            url = (_font_dir() / file).resolve().as_uri()
+            urls.add(url)
+            rules.append(f'@font-face {{ font-family: "{family}"; src: url("{url}"); '
+                         f"font-weight: {weight}; font-style: {style}; }}")
+    return "\n".join(rules), frozenset(urls)
+
+
+def _font_configuration():
+    """WeasyPrint's font configuration, built from fontconfig's empty configuration."""
+    import warnings
+
+    from weasyprint.text.fonts import FontConfiguration
+
+    with _ENV_LOCK, temporary_environ(FONTCONFIG_FILE=str(NO_SYSTEM_FONTS)), \
+            warnings.catch_warnings():
+        # "No fonts configured": true, and wanted; the @font-face rules bring them.
+        warnings.filterwarnings("ignore", "No fonts configured", UserWarning)
+        return FontConfiguration()
+
+
+def _fetcher(font_urls: frozenset[str]):
+    """A WeasyPrint URL fetcher that refuses every URL but data: URIs and the fonts."""
+    from weasyprint.urls import URLFetcher
+
+    class BriefFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            if not url.lower().startswith("data:"):
+            if not (url.lower().startswith("data:") or url in font_urls):
                 raise ValueError(f"the brief may only use data: URIs, not {url[:80]!r}")
             return super().fetch(url, headers)
 
-    return DataOnlyFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    return BriefFetcher(allowed_protocols={"data", "file"}, allow_redirects=False)
 
 
 def _epoch(metadata) -> int:
@@ -78,10 +120,20 @@ def _source_date_epoch(seconds: int):
 def html_to_pdf(html: str, pdf_path: Path) -> None:
     """Render the HTML brief to `pdf_path`. The file appears whole or not at all: the PDF
     is written to a temporary file beside it and moved into place."""
-    import weasyprint
+    import warnings
+
+    with warnings.catch_warnings():
+        # Said once, at import, of the machine's fonts, which a brief does not use.
+        warnings.filterwarnings("ignore", "No fonts configured", UserWarning)
+        import weasyprint
 
     pdf_path = Path(pdf_path)
-    document = weasyprint.HTML(string=html, url_fetcher=_data_only_fetcher()).render()
+    css, font_urls = font_face_css()
+    fetcher = _fetcher(font_urls)
+    font_config = _font_configuration()
+    fonts = weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=font_config)
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render(
+        stylesheets=[fonts], font_config=font_config)
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     with _source_date_epoch(_epoch(document.metadata)):
         data = document.write_pdf(pdf_identifier=identifier)

@@ -1,0 +1,1 @@
+"""The numbers: attacks per period under date uncertainty."""

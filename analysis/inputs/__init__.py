@@ -1,0 +1,1 @@
+"""What comes in: the column contract, the validating loader, provenance of rows."""

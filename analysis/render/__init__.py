@@ -1,0 +1,1 @@
+"""What a reader sees: charts, HTML fragments, the nbconvert exporter, the PDF."""
