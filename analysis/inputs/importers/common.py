@@ -1,0 +1,255 @@
+"""Shared by the importers: governorate spellings and regions, locating rows, the sources
+row of an imported file, and checking both output tables before either is written."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ...exceptions import DataError, DataWarning, Problem
+from ...files import write_atomic
+from .. import contract, load
+
+UNKNOWN = contract.UNKNOWN
+KURDISTAN, FEDERAL = "Kurdistan Region", "Federal Iraq"
+
+# The governorate names written to the attacks table, each with the other spellings that
+# ACLED, UCDP and trackers use for it. Spellings are compared by `spelling_key`, which
+# ignores case, hyphens, underscores, apostrophes and repeated spaces. data/importers.md
+# shows this table; a test checks that the two agree.
+GOVERNORATES: dict[str, tuple[str, ...]] = {
+    "Anbar": ("Al Anbar",),
+    "Babil": ("Babylon", "Babel"),
+    "Baghdad": (),
+    "Basra": ("Basrah", "Al Basrah", "Al Basra"),
+    "Dhi Qar": ("Thi Qar", "Thi-Qar", "Dhi-Qar", "Thiqar"),
+    "Diyala": ("Diala",),
+    "Duhok": ("Dohuk", "Dahuk", "Dihok"),
+    "Erbil": ("Arbil", "Irbil", "Hawler"),
+    "Halabja": (),
+    "Karbala": ("Kerbala", "Karbala'"),
+    "Kirkuk": ("At-Ta'mim", "Ta'mim"),
+    "Maysan": ("Missan", "Misan"),
+    "Muthanna": ("Al Muthanna", "Al-Muthanna"),
+    "Najaf": ("An Najaf", "An-Najaf"),
+    "Nineveh": ("Ninewa", "Ninawa"),
+    "Qadisiyah": ("Al-Qadissiya", "Qadissiya", "Al-Qadisiyah", "Qadisiya"),
+    "Salah al-Din": ("Salah al Din", "Salah ad Din", "Salah ad-Din", "Salahuddin", "Saladin"),
+    "Sulaymaniyah": ("Sulaimaniya", "As Sulaymaniyah", "Sulaimaniyah", "Slemani"),
+    "Wasit": ("Wassit",),
+}
+KURDISTAN_GOVERNORATES = ("Duhok", "Erbil", "Halabja", "Sulaymaniyah")
+
+
+def spelling_key(text: str) -> str:
+    text = re.sub(r"['’‘`ʼ]", "", text.lower())
+    return " ".join(re.sub(r"[-_]", " ", text).split())
+
+
+_SPELLINGS = {spelling_key(v): name for name, others in GOVERNORATES.items()
+              for v in (name, *others)}
+
+
+def governorate(raw: str) -> str:
+    """The governorate's name as the attacks table writes it; unknown spellings pass
+    through unchanged (stripped), so nothing is silently dropped."""
+    raw = raw.strip()
+    return _SPELLINGS.get(spelling_key(raw), raw)
+
+
+def region(name: str, country: str = "Iraq") -> str:
+    """Kurdistan Region for its four governorates, Federal Iraq for the other Iraqi ones,
+    unknown for anything else, including any place outside Iraq."""
+    if country.strip() not in ("", "Iraq") or name not in GOVERNORATES:
+        return UNKNOWN
+    return KURDISTAN if name in KURDISTAN_GOVERNORATES else FEDERAL
+
+
+# ---------------------------------------------------------------------------------------
+# Reading and locating
+
+
+@dataclass
+class Converted:
+    """What a format's converter hands back: attacks rows (contract columns as strings,
+    without source_id and quote), the input line of each, and a sentence for the
+    sources row's notes."""
+
+    rows: list[dict[str, str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    detail: str = ""
+
+
+def csv_lines(path: Path) -> list[int]:
+    """The physical line on which each data row starts (header = line 1). Blank lines are
+    skipped as pandas skips them, and quoted line breaks are counted."""
+    starts, start = [], 1
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        with contextlib.suppress(csv.Error):
+            for row in reader:
+                if row and not (len(row) == 1 and not row[0].strip()):
+                    starts.append(start)
+                start = reader.line_num + 1
+    return starts[1:]
+
+
+def line_of(lines: list[int], row: int) -> int:
+    return lines[row] if row < len(lines) else row + 2
+
+
+def find_columns(path: Path, headers, required, optional=()) -> dict[str, str]:
+    """Wanted column -> the file's header for it, matched ignoring case. Every missing
+    required column is reported at once, on line 1."""
+    by_lower = {str(h).strip().lower(): h for h in headers}
+    missing = [Problem(str(path), 1, name, "", load.MISSING_COLUMN)
+               for name in required if name not in by_lower]
+    if missing:
+        raise DataError(missing)
+    return {name: by_lower[name] for name in (*required, *optional) if name in by_lower}
+
+
+def id_problems(path: Path, column: str, ids: list[str], lines: list[int]) -> list[Problem]:
+    """Blank and repeated identifiers, each at its line."""
+    problems, first = [], {}
+    for row, value in enumerate(ids):
+        line = line_of(lines, row)
+        if not value:
+            problems.append(Problem(str(path), line, column, value, "required value is missing"))
+        elif value in first:
+            problems.append(Problem(str(path), line, column, value,
+                                    f"duplicate value; must be unique (first on line "
+                                    f"{first[value]})"))
+        else:
+            first[value] = line
+    return problems
+
+
+def is_count(text: str) -> bool:
+    return text.isdigit() and text.isascii()
+
+
+# ---------------------------------------------------------------------------------------
+# Provenance
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_id(fmt: str, path: Path, digest: str) -> str:
+    stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "file"
+    return f"{fmt}-{stem}-{digest[:12]}"
+
+
+def source_row(fmt: str, path: Path, digest: str, imported_on: str, title: str,
+               publisher: str, detail: str) -> dict[str, str]:
+    """The sources row of an imported file: cited, not stored (blank path), so its rows
+    carry no quote."""
+    row = dict.fromkeys(contract.column_names(contract.SOURCES), "")
+    row.update(
+        source_id=source_id(fmt, path, digest), publisher=publisher,
+        title=f"{title} {path.name} (sha256 {digest[:12]}…)",
+        notes=" ".join(filter(None, [
+            f"Imported from {path.name} with `python -m analysis import {fmt}` on "
+            f"{imported_on}.", f"SHA-256 of the file: {digest}.", detail,
+            "See data/importers.md for the mapping rules."])),
+    )
+    return row
+
+
+# ---------------------------------------------------------------------------------------
+# Checking and writing
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _merged_sources(existing: pd.DataFrame | None, row: dict[str, str]) -> pd.DataFrame:
+    """The existing sources with this file's row replaced (same source_id) or appended.
+    Every other row, and any column outside the contract, is kept as it was."""
+    columns = contract.column_names(contract.SOURCES)
+    if existing is None:
+        return pd.DataFrame([row], columns=columns)
+    extra = [c for c in existing.columns if c not in columns]
+    records = existing.reindex(columns=columns + extra, fill_value="").to_dict("records")
+    new = {**dict.fromkeys(extra, ""), **row}
+    at = [i for i, r in enumerate(records) if r["source_id"] == row["source_id"]]
+    if at:
+        records[at[0]] = {**records[at[0]], **row}
+    else:
+        records.append(new)
+    return pd.DataFrame(records, columns=columns + extra)
+
+
+def _check(path: Path, kind: str, sources=None, **limits) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # columns kept on purpose
+        table, _ = load.check_table(path, kind, sources=sources, **limits)
+    return table
+
+
+def _relocated(err: DataError, checked: Path, source: Path, lines: list[int]) -> DataError:
+    """Problems found in the imported table, located at the input row each came from."""
+    record_at = {int(line): i for i, line in enumerate(load.record_lines(checked))}
+    problems = []
+    for p in err.problems:
+        record = record_at.get(p.line, 0)
+        line = line_of(lines, record - 1) if record > 0 else 0
+        problems.append(Problem(str(source), line, p.column, p.value,
+                                f"{p.message} (in the imported row)"))
+    return DataError(problems)
+
+
+def write_outputs(attacks: pd.DataFrame, lines: list[int], source: Path, out: Path,
+                  row: dict[str, str], **limits) -> Path:
+    """Check the attacks table and the updated sources table as they would be written;
+    only if both pass, write sources.csv and then OUT, each whole or not at all (in that
+    order, so OUT never names a source that sources.csv lacks)."""
+    sources_path = out.parent / "sources.csv"
+    existing = None
+    if sources_path.exists():
+        _check(sources_path, contract.SOURCES, **limits)  # its own problems, located in it
+        existing = load.read_strings(sources_path, **limits)
+    sources_bytes = _csv_bytes(_merged_sources(existing, row))
+    attacks_bytes = _csv_bytes(attacks)
+
+    temps = []
+    try:
+        for name, data in (("sources", sources_bytes), ("attacks", attacks_bytes)):
+            fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.{name}.", suffix=".csv",
+                                       dir=out.parent)
+            temps.append(Path(tmp))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        try:
+            sources = _check(temps[0], contract.SOURCES, **limits)
+        except DataError as err:
+            raise DataError([Problem(str(sources_path), 0, p.column, p.value,
+                                     f"{p.message} (in the sources table as it would be "
+                                     "written)") for p in err.problems]) from None
+        try:
+            _check(temps[1], contract.ATTACKS, sources=sources, **limits)
+        except DataError as err:
+            raise _relocated(err, temps[1], source, lines) from None
+    finally:
+        for tmp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    write_atomic(sources_path, sources_bytes)
+    write_atomic(out, attacks_bytes)
+    return sources_path
