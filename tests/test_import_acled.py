@@ -382,3 +382,27 @@ def test_frequency_counts_of_an_import(tmp_path, start, end, exact, minimum, max
     counts = window_counts(table, start, end)
     assert (counts["exact"], counts["min"], counts["max"]) == (exact, minimum, maximum)
     assert counts["expected"] == pytest.approx(expected)
+
+
+@pytest.mark.slow
+def test_a_build_from_an_import_agrees_with_the_frequency_contract(tmp_path):
+    """The rest just works: an ACLED import builds a brief, with the default workers,
+    whose numbers are the contract's numbers on the imported rows."""
+    import json
+    import subprocess
+    import sys
+
+    out = imported(tmp_path, FIXTURES / "acled-current.csv")
+    table = load_attacks(out)
+    end = table["date_end"].max().strftime("%Y-%m-%d")
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis", "build", "--data", str(out), "--sources",
+         str(out.parent / "sources.csv"), "--claims", "", "--context", "", "--as-of", end,
+         "--out", str(tmp_path / "reports")], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "reports" / "since-2019" / "summary.json").read_text())
+    expected = window_counts(table, "2019-01-01", end)
+    assert (summary["attacks_min"], summary["attacks_max"]) == (expected["min"],
+                                                                 expected["max"])
+    assert summary["attacks_expected"] == pytest.approx(expected["expected"], abs=1e-6)
+    assert any(title.startswith("ACLED export") for title in summary["sources"])
