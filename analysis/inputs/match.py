@@ -50,7 +50,7 @@ def _field_codes(tables: list[pd.DataFrame], field: str) -> tuple[list[np.ndarra
 
     written = pd.concat([shown(t) for t in tables], ignore_index=True)
     key = written.str.strip().str.casefold()
-    codes, uniques = pd.factorize(key.where((key != "") & (key != UNKNOWN), None))
+    codes, _ = pd.factorize(key.where((key != "") & (key != UNKNOWN), None))
     values, first = np.unique(codes, return_index=True)
     labels = [written[int(i)].strip() for i in first[values >= 0]]
     return np.split(codes, np.cumsum([len(t) for t in tables])[:-1]), labels
@@ -186,8 +186,8 @@ def _table_of_ids(tables, names, ids, given, column, problem) -> list[int | None
     return out
 
 
-def check_matches(matches: pd.DataFrame, tables: list[pd.DataFrame], names: list[str],
-                  ) -> pd.DataFrame:
+def check_matches(matches: pd.DataFrame, tables: list[pd.DataFrame],
+                  names: list[str]) -> pd.DataFrame:
     """Check decisions against the tables; return the matches with table_a and table_b
     filled in and a `line` column. Raises DataError listing every problem. Problems are
     located at matches.attrs["path"] and its `line` column when read from a file."""
