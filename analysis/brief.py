@@ -1,20 +1,25 @@
-"""What one brief needs around the frequency math: its inputs, its window, the summary
-numbers and the files it leaves behind (`counts.csv`, `summary.json`, `figures/`)."""
+"""What one brief needs around the frequency math: its inputs (one attacks table or
+several merged), its window, the days its sources cover, the summary numbers and the
+files it leaves behind (`counts.csv`, `summary.json`, `figures/`). The sentences of the
+narrative are in `narrative`."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from . import config
-from .counting.frequency import Window, rate_per_week, window_counts
-from .dates import long_day, parse_iso_day
-from .exceptions import DataError, ParameterError
+from .counting import coverage, figures
+from .counting.frequency import Window
+from .counting.merged import Merged, merge
+from .dates import parse_iso_day
+from .exceptions import DataError, DataWarning, ParameterError, Problem
 from .files import write_atomic
-from .inputs import contract, load
+from .inputs import contract, load, match
 from .inputs.provenance import source_titles
 
 FREQUENCIES = ("month", "week")
@@ -23,21 +28,98 @@ BREAKDOWN_COLUMNS = ("region", "target_type", "weapon")
 
 @dataclass
 class Inputs:
-    attacks: pd.DataFrame
+    """Every table of a brief. `tables` are the attacks tables as loaded, `names` how
+    each is named (its path as given), `matches` the duplicate decisions between them and
+    `merged` the distinct attacks they make together."""
+
+    tables: list[pd.DataFrame]
+    names: list[str]
+    matches: pd.DataFrame
+    merged: Merged
     claims: pd.DataFrame
     context: pd.DataFrame
     sources: pd.DataFrame
 
+    @property
+    def attacks(self) -> pd.DataFrame:
+        """The distinct attacks: each table's rows, with rows decided `same` as one."""
+        return self.merged.attacks
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """Every attack row of every table, as written (for quotes and sources)."""
+        if len(self.tables) == 1:
+            return self.tables[0]
+        return pd.concat([t.astype({c: object for c in t.select_dtypes("category")})
+                          for t in self.tables], ignore_index=True)
+
+
+def paths(value) -> list[str]:
+    """A path parameter as a list: one path, several (a list), or none ("")."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if str(v).strip()]
+    return [str(value)] if config.resolve(value) is not None else []
+
+
+def _combined_sources(tables: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """Several sources tables as one; a source_id may appear in only one of them."""
+    if not tables:
+        return None
+    if len(tables) == 1:
+        return tables[0]
+    combined = pd.concat(tables, ignore_index=True)
+    seen: dict[str, str] = {}
+    problems = []
+    for table in tables:
+        path = table.attrs["path"]
+        lines = load.record_lines(Path(path))[1:]
+        for row, source_id in enumerate(table["source_id"].astype(str)):
+            if source_id in seen:
+                problems.append(Problem(path, int(lines[row]), "source_id", source_id,
+                                        f"also in {seen[source_id]}; a source_id must name "
+                                        "one source across the sources tables"))
+            seen.setdefault(source_id, path)
+    if problems:
+        raise DataError(problems)
+    return combined
+
+
+def _decisions(tables, names, matches_path) -> pd.DataFrame:
+    """The decisions to merge by: the matches file's, plus every candidate pair it does
+    not list, as unresolved. Without a file, every candidate pair is unresolved."""
+    candidates = match.candidate_pairs(tables, names)
+    if config.resolve(matches_path) is None:
+        return candidates
+    decided = match.read_matches(config.resolve(matches_path), tables, names)
+    listed = set(zip(decided["event_id_a"], decided["event_id_b"], strict=True))
+    listed |= {(b, a) for a, b in listed}
+    missing = candidates[[(a, b) not in listed for a, b in
+                          zip(candidates["event_id_a"], candidates["event_id_b"], strict=True)]]
+    if len(missing):
+        warnings.warn(f"{matches_path}: {len(missing)} candidate pair"
+                      f"{'s are' if len(missing) != 1 else ' is'} not listed and counted as "
+                      "unresolved; run `match` again to decide them", DataWarning,
+                      stacklevel=3)
+    out = pd.concat([decided, missing.assign(line=0)], ignore_index=True)
+    out.attrs["path"] = decided.attrs["path"]
+    return out
+
 
 def load_inputs(data_path, claims_path="", context_path="", sources_path="",
-                **limits) -> Inputs:
-    """Load every table of a brief. An empty path means "none": a user's own event list
-    often has only the attacks table. Quotes are checked when sources are given.
+                matches_path="", **limits) -> Inputs:
+    """Load every table of a brief. `data_path` and `sources_path` take one path or a
+    list; several attacks tables are merged, by the decisions in `matches_path` when
+    given. An empty path means "none": a user's own event list often has only the
+    attacks table. Quotes are checked when sources are given.
 
     Every table is checked even when an earlier one fails, and one DataError lists
     every problem in all of them."""
-    if config.resolve(data_path) is None:
+    data_paths = paths(data_path)
+    if not data_paths:
         raise ParameterError("data_path", data_path, "an attacks table is required")
+    if config.resolve(matches_path) is not None and len(data_paths) < 2:
+        raise ParameterError("matches_path", matches_path, "decides between attacks tables, "
+                                                           "so it needs two or more")
     problems = []
 
     def attempt(loader, *args):
@@ -47,16 +129,26 @@ def load_inputs(data_path, claims_path="", context_path="", sources_path="",
             problems.extend(err.problems)
             return None
 
-    sources = (attempt(load.load_sources, sources_path) if config.resolve(sources_path)
-               else None)
-    attacks = attempt(load.load_attacks, data_path, sources)
+    loaded_sources = [attempt(load.load_sources, p) for p in paths(sources_path)]
+    sources = None
+    if all(t is not None for t in loaded_sources):
+        try:
+            sources = _combined_sources(loaded_sources)
+        except DataError as err:
+            problems.extend(err.problems)
+    tables = [attempt(load.load_attacks, p, sources) for p in data_paths]
     claims = (attempt(load.load_claims, claims_path, sources) if config.resolve(claims_path)
               else load.empty_table(contract.CLAIMS))
     context = (attempt(load.load_context, context_path, sources)
                if config.resolve(context_path) else load.empty_table(contract.CONTEXT))
     if problems:
         raise DataError(problems)
-    return Inputs(attacks, claims, context,
+    if len(tables) == 1:
+        matches, merged = match.candidate_pairs(tables, data_paths), Merged.single(tables[0])
+    else:
+        matches = _decisions(tables, data_paths, matches_path)
+        merged = merge(tables, matches, data_paths)
+    return Inputs(tables, data_paths, matches, merged, claims, context,
                   sources if sources is not None else load.empty_table(contract.SOURCES))
 
 
@@ -111,6 +203,42 @@ def in_window(day, window: Window) -> bool:
     return window.start < day <= window.end
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """The days of a window that the brief's sources declare they list completely
+    (`days`: a boolean per day). When no cited source declares any, `declared` is False
+    and `days` is every day of the window: rates are then taken over the whole window,
+    as before coverage could be declared, and the brief says so."""
+
+    declared: bool
+    days: pd.Series
+
+    @property
+    def day_count(self) -> int | None:
+        """Covered days, or None when nothing is declared (unknown, not zero)."""
+        return int(self.days.sum()) if self.declared else None
+
+
+def coverage_of(inputs: Inputs, window: Window) -> Coverage:
+    rows = inputs.rows
+    if not coverage.has_declared_coverage(rows, inputs.sources):
+        every_day = pd.date_range(window.start, window.end, freq="D").astype("datetime64[ns]")
+        return Coverage(False, pd.Series(True, index=every_day, name="covered"))
+    return Coverage(True, coverage.covered_days(rows, inputs.sources, window))
+
+
+def per_period(inputs: Inputs, window: Window, freq: str, covered: Coverage) -> pd.DataFrame:
+    """The frequency chart's figures for each month or week, with `covered` (1 when a
+    source declares every day of the period covered, 0 when not, blank when no source
+    declares anything)."""
+    counts = figures.per_period(inputs.merged, window, freq)
+    flags = coverage.period_covered(counts, covered.days)
+    counts["covered"] = flags.astype("Int64") if covered.declared else pd.NA
+    counts["covered"] = counts["covered"].astype("Int64")
+    counts.attrs["coverage_declared"] = covered.declared
+    return counts
+
+
 def exactly_dated(attacks: pd.DataFrame) -> int:
     """Attacks in the data dated to a single day."""
     return int((attacks["date_start"] == attacks["date_end"]).sum())
@@ -121,17 +249,34 @@ def source_line(inputs: Inputs) -> str:
     attacks = inputs.attacks
     exact = exactly_dated(attacks)
     titles = source_titles(inputs.sources)
-    origin = ("Source: " + "; ".join(titles) + "." if titles
-              else "Source: " + Path(attacks.attrs.get("path", "attack data")).name + ".")
+    if len(titles) > 3:
+        origin = f"Sources: {len(titles)} documents and reports, listed in the brief."
+    elif titles:
+        origin = "Source: " + "; ".join(titles) + "."
+    else:
+        origin = "Source: " + ", ".join(Path(n).name for n in inputs.names) + "."
     return (f"{origin} {exact} of {len(attacks)} attacks in the data are exactly dated; "
             f"the rest carry date windows.")
 
 
-def summarise(inputs: Inputs, window: Window, freq: str) -> dict:
-    """The brief's key numbers, every one computed from the data."""
-    attacks = inputs.attacks
-    counts = window_counts(attacks, window.start, window.end)
-    rates = rate_per_week(attacks, window)
+def duplicate_decisions(inputs: Inputs) -> dict[str, int]:
+    """How many candidate duplicate pairs are decided same, different, or unresolved."""
+    decided = inputs.matches["decision"].fillna("")
+    return {"same": int((decided == "same").sum()),
+            "different": int((decided == "different").sum()),
+            "unresolved": int((decided == "").sum())}
+
+
+def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage) -> dict:
+    """The brief's key numbers, every one computed from the data. Counts are distinct
+    attacks (see `counting.figures`); rates are over the covered days."""
+    counts = figures.on_days(inputs.merged, window)
+    rated = figures.on_days(inputs.merged, window, covered.days)
+    rate_days = int(covered.days.sum())
+
+    def weekly(value) -> float | None:
+        return round(value / rate_days * 7, 6) if rate_days else None
+
     return {
         "window_start": f"{window.start:%Y-%m-%d}",
         "window_end": f"{window.end:%Y-%m-%d}",
@@ -141,20 +286,26 @@ def summarise(inputs: Inputs, window: Window, freq: str) -> dict:
         "attacks_min": counts["min"],
         "attacks_max": counts["max"],
         "attacks_expected": round(counts["expected"], 6),
-        "rate_per_week_expected": round(rates["expected"], 6),
-        "rate_per_week_min": round(rates["min"], 6),
-        "rate_per_week_max": round(rates["max"], 6),
-        "attacks_in_data": len(attacks),
-        "attacks_exactly_dated_in_data": exactly_dated(attacks),
+        "coverage_declared": covered.declared,
+        "covered_days": covered.day_count,
+        "rate_days": rate_days,
+        "rate_per_week_expected": weekly(rated["expected"]),
+        "rate_per_week_min": weekly(rated["min"]),
+        "rate_per_week_max": weekly(rated["max"]),
+        "attacks_in_data": len(inputs.attacks),
+        "attacks_exactly_dated_in_data": exactly_dated(inputs.attacks),
+        "rows_in_data": sum(len(t) for t in inputs.tables),
+        "tables": list(inputs.names),
+        "duplicate_pairs": duplicate_decisions(inputs),
         "sources": source_titles(inputs.sources),
     }
 
 
-def claims_against_data(claims: pd.DataFrame, attacks: pd.DataFrame) -> pd.DataFrame:
-    """For each claim, what the data say about the same period."""
+def claims_against_data(claims: pd.DataFrame, merged: Merged) -> pd.DataFrame:
+    """For each claim, what the data say about the same period, in distinct attacks."""
     rows = []
     for claim in claims.itertuples(index=False):
-        data = window_counts(attacks, claim.period_start, claim.period_end)
+        data = figures.in_period(merged, claim.period_start, claim.period_end)
         rows.append({
             "claim_id": claim.claim_id, "description": claim.description,
             "period_start": claim.period_start, "period_end": claim.period_end,
@@ -167,7 +318,7 @@ def claims_against_data(claims: pd.DataFrame, attacks: pd.DataFrame) -> pd.DataF
                                        "data_expected", "data_max"])
 
 
-def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, figures: dict) -> Path:
+def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, charts: dict) -> Path:
     """Write the data behind every chart: counts.csv, summary.json and each figure as
     SVG and PNG under figures/. Files are replaced whole, never left half-written."""
     from .render.charts import to_png, to_svg
@@ -181,95 +332,7 @@ def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, figures: dict
                                                    float_format="%.6f").encode())
     write_atomic(out / "summary.json",
                   (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode())
-    for name, fig in figures.items():
+    for name, fig in charts.items():
         write_atomic(out / "figures" / f"{name}.svg", to_svg(fig))
         write_atomic(out / "figures" / f"{name}.png", to_png(fig))
     return out
-
-
-# Sentences of the brief's narrative. Each number in them is computed here from the data.
-
-
-def lead_sentence(summary: dict, window: Window, attacks: pd.DataFrame) -> str:
-    """The brief's opening paragraph: the window's count as a range, the expected
-    count and rate, how many attacks are dated to the day, and where the rows begin."""
-    text = (
-        f"Between {long_day(window.start)} and {long_day(window.end)}, "
-        f"**{summary['attacks_min']}** attacks in the data certainly fall in the window and "
-        f"**{summary['attacks_max']}** possibly do; spreading each attack evenly over its "
-        f"date window gives an expected **{summary['attacks_expected']:.1f}**, or "
-        f"**{summary['rate_per_week_expected']:.2f}** a week. "
-        f"Only **{summary['attacks_exact']}** of them are dated to the day.")
-    rows_begin = coverage(attacks, window)
-    return f"{text} {rows_begin}" if rows_begin else text
-
-def coverage(attacks: pd.DataFrame, window: Window) -> str:
-    """Warn when the rows start well after the window does: empty early periods mean
-    the sources itemise nothing there, not that nothing happened."""
-    if attacks.empty:
-        return "The data hold no attacks."
-    earliest = attacks["date_start"].min()
-    if earliest > window.start + pd.Timedelta(days=31):
-        return (f"The attack rows begin on {long_day(earliest)}: periods before that are empty "
-                "because the sources itemise no attack there, not because none happened.")
-    return ""
-
-
-def peak_sentence(counts: pd.DataFrame, freq: str) -> str:
-    if counts.empty or counts["max"].max() == 0:
-        return "No attack in the data falls in the window."
-    peak = counts.loc[counts["expected"].idxmax()]
-    certain = counts.loc[counts["min"].idxmax()]
-    text = (f"The highest expected count, {peak['expected']:.1f}, is in the {freq} "
-            f"starting {long_day(peak['period_start'])}. ")
-    if certain["min"] > 0:
-        text += (f"The most attacks certainly in one {freq}, {int(certain['min'])}, "
-                 f"fall in the {freq} starting {long_day(certain['period_start'])}. ")
-    else:
-        text += f"No {freq} certainly holds an attack, because none is dated to within one. "
-    return text + (f"Up to {int(counts['max'].max())} attacks could fall in a single "
-                   f"{freq}, since undated attacks could have happened in any {freq} of "
-                   "their window.")
-
-
-def comparison_sentence(before_after: pd.DataFrame) -> str:
-    before, after = before_after.loc["before"], before_after.loc["after"]
-    pivot = long_day(after["start"])
-    if before["max"] == 0:
-        return (f"The data hold no attack before {pivot}, so no rate ratio is given: "
-                "before that day the sources itemise no attack, which is not the same as "
-                "none happening.")
-    ratio = before_after.attrs["rate_ratio"]
-    return (f"Expected attacks per week: {before['rate_per_week']:.2f} before {pivot} and "
-            f"{after['rate_per_week']:.2f} from that day on, a ratio of {ratio:.2f}.")
-
-
-def uncertainty_sentence(attacks: pd.DataFrame) -> str:
-    if attacks.empty:
-        return "The data hold no attacks."
-    lengths = (attacks["date_end"] - attacks["date_start"]).dt.days + 1
-    windowed = lengths[lengths > 1]
-    n = len(attacks)
-    if windowed.empty:
-        return f"All {n} attack rows are dated to the day."
-    shortest, longest = int(windowed.min()), int(windowed.max())
-    spread = (f"Each of those windows is {shortest} days long." if shortest == longest
-              else f"Their windows run from {shortest} to {longest} days "
-                   f"(median {windowed.median():g}).")
-    return (f"In these data, {len(windowed)} of {n} attack rows "
-            f"({100 * len(windowed) / n:.0f}%) carry a date window rather than a day. "
-            + spread)
-
-
-def breakdown_sentence(by_value: pd.DataFrame) -> str:
-    """For a column with too few known values to chart: say what is known instead."""
-    label = by_value.attrs.get("column", "value").replace("_", " ")
-    unknown = int(by_value.attrs.get("unknown", 0))
-    known = int(by_value["max"].sum())
-    if known == 0:
-        return f"No attack in the window has a known {label}."
-    values = ", ".join(f"{v} ({int(n)})" for v, n in zip(by_value["value"], by_value["max"],
-                                                          strict=True))
-    return (f"Only {known} of {known + unknown} attacks possibly in the window "
-            f"{'has' if known == 1 else 'have'} a known {label}: {values}. "
-            "Too few known values to chart.")

@@ -1,4 +1,5 @@
-"""Command-line interface: `python -m analysis validate|build` (also `iraq-briefs`).
+"""Command-line interface: `python -m analysis validate|import|match|build` (also
+`iraq-briefs`).
 
 The only module that knows about the terminal: it turns arguments into library calls,
 prints what the library reports, and picks the exit code from the class of an error.
@@ -67,14 +68,23 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default=str(config.ATTACKS_CSV), metavar="PATH",
-                        help="attacks table (default: the article's data/attacks.csv)")
-    parser.add_argument("--claims", default=str(config.CLAIMS_CSV), metavar="PATH",
-                        help="aggregate claims table; '' for none")
-    parser.add_argument("--context", default=str(config.CONTEXT_CSV), metavar="PATH",
-                        help="context events table; '' for none")
-    parser.add_argument("--sources", default=str(config.SOURCES_CSV), metavar="PATH",
-                        help="sources table; '' for none")
+    parser.add_argument("--data", action="append", metavar="PATH",
+                        help="attacks table for the briefs that name none of their own; "
+                             "repeat to merge several (default: the article's "
+                             "data/attacks.csv)")
+    parser.add_argument("--sources", action="append", metavar="PATH",
+                        help="sources table; repeat for several; '' for none (default: "
+                             "data/sources.csv)")
+    parser.add_argument("--matches", metavar="PATH",
+                        help="decisions on duplicates between the --data tables, as "
+                             "written by the match command (default: none; every "
+                             "candidate pair counts as unresolved)")
+    parser.add_argument("--claims", metavar="PATH",
+                        help="aggregate claims table; '' for none (default: "
+                             "data/claims.csv)")
+    parser.add_argument("--context", metavar="PATH",
+                        help="context events table; '' for none (default: "
+                             "data/context_events.csv)")
     parser.add_argument("--out", default=str(config.REPORTS_DIR), metavar="DIR",
                         help="folder that receives one subfolder per brief "
                              "(default: reports/)")
@@ -144,6 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limits(importer)
     importer.set_defaults(run=cmd_import)
 
+    matcher = commands.add_parser(
+        "match", help="list candidate duplicates between attack tables, for a decision",
+        description="Write one row per pair of rows from different tables that may be "
+                    "the same attack: their date windows meet (within --tolerance-days) "
+                    "and no place, target or weapon known in both contradicts the other. "
+                    "Each row says why in `reason`; write `same` or `different` in "
+                    "`decision`, or leave it blank. Rerunning keeps the decisions already "
+                    "in --out. See data/matching.md.")
+    matcher.add_argument("paths", nargs="+", metavar="PATH",
+                         help="two or more attacks tables")
+    matcher.add_argument("--out", required=True, metavar="MATCHES.csv",
+                         help="matches table to write (replaced whole, its decisions kept)")
+    matcher.add_argument("--tolerance-days", type=int, default=1, metavar="N",
+                         help="how many days apart two date windows may be and still "
+                              "match (default: %(default)s)")
+    _add_limits(matcher)
+    matcher.set_defaults(run=cmd_match)
+
     build = commands.add_parser(
         "build", help="build the HTML and PDF briefs",
         description="Check every input table, then execute the notebook once per brief "
@@ -208,6 +236,45 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_match(args: argparse.Namespace) -> int:
+    from .exceptions import ParameterError
+    from .files import write_atomic
+    from .inputs import load, match
+
+    limits = {"max_bytes": args.max_bytes, "max_rows": args.max_rows}
+    try:
+        if len(args.paths) < 2:
+            raise ParameterError("PATH", " ".join(args.paths), "give two or more tables")
+        if args.tolerance_days < 0:
+            raise ParameterError("--tolerance-days", args.tolerance_days, "must be 0 or more")
+        tables, problems = [], []
+        for path in args.paths:
+            try:
+                tables.append(load.load_attacks(Path(path).resolve(), **limits))
+            except DataError as err:
+                problems += err.problems
+        if problems:
+            raise DataError(problems)
+        pairs = match.candidate_pairs(tables, args.paths, args.tolerance_days)
+        out = Path(args.out)
+        carried, dropped = 0, []
+        if out.exists():
+            pairs, carried, dropped = match.carry_decisions(pairs, match.read_matches(out),
+                                                            tables)
+        write_atomic(out, match.matches_csv(pairs, tables))
+    except (BadInputError, OSError) as err:
+        print_error(err)
+        return exit_code(err)
+    for pair in dropped:
+        print(f"warning: {args.out}: decision on {pair} dropped: a row is no longer in "
+              "the tables", file=sys.stderr)
+    undecided = int((pairs["decision"].fillna("") == "").sum())
+    print(f"{args.out}: {len(pairs)} candidate pairs, {len(pairs) - undecided} decided"
+          + (f" ({carried} kept from the earlier file)" if carried else "")
+          + f", {undecided} to decide")
+    return EXIT_OK
+
+
 def _build_reporter(show_stages: bool):
     def report(kind: str, message: str) -> None:
         if kind == "error":
@@ -227,7 +294,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .build.plan import BuildRequest
 
     request = BuildRequest(
-        data=args.data, claims=args.claims, context=args.context, sources=args.sources,
+        data=args.data or [], sources=args.sources or [], matches=args.matches,
+        claims=args.claims, context=args.context,
         out=args.out, only=args.only or [], as_of=args.as_of, jobs=args.jobs,
         force=args.force, paper=args.paper, max_bytes=args.max_bytes,
         max_rows=args.max_rows)

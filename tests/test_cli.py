@@ -30,7 +30,7 @@ def commands():
 
 
 def test_there_are_commands():
-    assert set(commands()) == {"validate", "import", "build"}
+    assert set(commands()) == {"validate", "import", "match", "build"}
 
 
 @pytest.mark.parametrize("name", sorted(commands()))
@@ -97,8 +97,17 @@ def test_build_defaults_are_what_the_readme_promises(fake_build):
     assert main(["build"]) == 0
     request = calls[0]
     assert request.jobs == 2 and request.paper == "A4" and not request.force
-    assert request.data.endswith("data/attacks.csv")
+    # No table given: each brief uses its own tables, else the article's data.
+    assert request.tables == {}
     assert request.out.endswith("reports")
+
+
+def test_several_data_files_and_a_matches_file_reach_the_request(fake_build):
+    calls = fake_build()
+    assert main(["build", "--data", "a.csv", "--data", "b.csv", "--sources", "s1.csv",
+                 "--sources", "s2.csv", "--matches", "m.csv"]) == 0
+    assert calls[0].tables == {"data_path": ["a.csv", "b.csv"],
+                               "sources_path": ["s1.csv", "s2.csv"], "matches_path": "m.csv"}
 
 
 def test_build_options_reach_the_request(fake_build):

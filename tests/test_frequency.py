@@ -1,7 +1,6 @@
 """The four figures (exact, min, max, expected) on hand-made intervals, against a
 brute-force reference, and as properties over random data."""
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -133,29 +132,6 @@ def test_cumulative_counts():
     last = cumulative.iloc[-1]
     assert (last["exact"], last["min"], last["max"]) == (1, 2, 3)
     assert last["expected"] == pytest.approx(2.5)
-
-
-def test_rate_per_week():
-    frame = attacks(*[("2021-01-01", "2021-01-01")] * 4)
-    rates = f.rate_per_week(frame, f.Window(D("2021-01-01"), D("2021-01-28")))
-    assert rates["expected"] == pytest.approx(1.0)
-    assert rates["exact"] == pytest.approx(1.0)
-
-
-def test_before_after_and_rate_ratio():
-    frame = attacks(("2021-01-03", "2021-01-03"), ("2021-01-20", "2021-01-20"),
-                    ("2021-01-25", "2021-01-25"), ("2021-01-27", "2021-01-27"))
-    window = f.Window(D("2021-01-01"), D("2021-02-09"))
-    table = f.before_after(frame, D("2021-01-21"), window)
-    assert list(table.index) == ["before", "after"]
-    assert list(table["days"]) == [20, 20]
-    assert list(table["exact"]) == [2, 2]
-    assert table.attrs["rate_ratio"] == pytest.approx(1.0)
-    with pytest.raises(ParameterError, match="compare_at"):
-        f.before_after(frame, window.start, window)
-    nothing_before = f.before_after(attacks(("2021-02-01", "2021-02-01")), D("2021-01-21"),
-                                    window)
-    assert np.isnan(nothing_before.attrs["rate_ratio"])
 
 
 def test_breakdown_counts_known_values_and_states_unknown():

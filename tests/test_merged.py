@@ -109,6 +109,16 @@ def test_three_rows_of_three_tables_can_be_one_attack():
     assert figures(tables, 0, 9, exact_limit=0) == (1, 1, 3)  # the floor is tight here
 
 
+def test_cut_short_the_exact_floor_never_exceeds_the_certain_floor():
+    """Five rows of three tables, every pair open. Without the search the certain floor
+    is 2 (the truth is 3), while the exactly dated rows alone give 3: the two floors
+    cross, and the exactly dated figure is kept at the certain one."""
+    tables = [table("A", (0, 0)), table("B", (0, 0, None, "rocket"), (1, 1)),
+              table("C", (0, 0, None, "ied"), (0, 1))]
+    assert figures(tables, 0, 8, exact_limit=0) == (2, 2, 5)
+    assert figures(tables, 0, 8) == (3, 3, 5)
+
+
 def test_no_matches_gives_the_ordinary_figures():
     tables = [table("A", (0, 3), (10, 10), (20, 40)), table("B", (2, 2), (31, 33))]
     window = f.Window(day(0), day(45))

@@ -1,36 +1,52 @@
-"""What a build will do: the briefs it makes (from briefs.toml), each one's parameters,
-and a content hash of everything a brief depends on, so an unchanged brief is skipped.
-Checks the request's options; reads no table (see `runner` for the input check)."""
+"""What a build will do: the briefs it makes (from briefs.toml), each one's parameters
+and input tables, and a content hash of everything a brief depends on, so an unchanged
+brief is skipped. Checks the request's options and that every input file exists; reads
+no table (see `runner` for the input check).
+
+A brief's tables come, in order of precedence, from its own [briefs.NAME] table (paths
+relative to the briefs file's folder), from the command line, or from the defaults (the
+article's data). A brief that names its tables is about them, as its title says, so the
+build's options never replace them."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
 from ..dates import parse_iso_day
-from ..exceptions import ParameterError
+from ..exceptions import DataError, ParameterError, Problem
 from ..inputs.documents import document_paths
 
 INPUTS_FILE = ".build-inputs"
 PAPERS = ("A4", "Letter")
 # The notebook parameters that name input tables, and the option that sets each.
-TABLE_OPTIONS = {"data_path": "--data", "claims_path": "--claims",
-                 "context_path": "--context", "sources_path": "--sources"}
+TABLE_OPTIONS = {"data_path": "--data", "sources_path": "--sources",
+                 "matches_path": "--matches", "claims_path": "--claims",
+                 "context_path": "--context"}
+# Parameters that take several files: a list in briefs.toml, a repeated option.
+LIST_TABLES = ("data_path", "sources_path")
+DEFAULT_TABLES = {"data_path": [str(config.ATTACKS_CSV)],
+                  "sources_path": [str(config.SOURCES_CSV)], "matches_path": "",
+                  "claims_path": str(config.CLAIMS_CSV), "context_path": str(config.CONTEXT_CSV)}
 
 
 @dataclass
 class BuildRequest:
-    """Everything a build is asked to do; the command line's options, as values."""
+    """Everything a build is asked to do; the command line's options, as values. A
+    table option left as None (or an empty list) is not given: each brief uses its own
+    table or the default. An empty string means "none"."""
 
-    data: str = str(config.ATTACKS_CSV)
-    claims: str = str(config.CLAIMS_CSV)
-    context: str = str(config.CONTEXT_CSV)
-    sources: str = str(config.SOURCES_CSV)
+    data: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    matches: str | None = None
+    claims: str | None = None
+    context: str | None = None
     out: str = str(config.REPORTS_DIR)
     only: list[str] = field(default_factory=list)
     as_of: str = ""
@@ -41,10 +57,12 @@ class BuildRequest:
     max_rows: int = config.MAX_ROWS
 
     @property
-    def tables(self) -> dict[str, str]:
-        """Notebook parameter -> path ("" for none)."""
-        return {"data_path": self.data, "claims_path": self.claims,
-                "context_path": self.context, "sources_path": self.sources}
+    def tables(self) -> dict[str, str | list[str]]:
+        """The table options given on the command line: notebook parameter -> path(s)."""
+        given = {"data_path": self.data, "sources_path": self.sources,
+                 "matches_path": self.matches, "claims_path": self.claims,
+                 "context_path": self.context}
+        return {k: v for k, v in given.items() if v is not None and v != []}
 
 
 @dataclass
@@ -100,20 +118,41 @@ def _package_files() -> list[Path]:
                   if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _digest(paths: list[Path]) -> str:
-    """Content hash of files (names and bytes)."""
-    h = hashlib.sha256()
-    for path in paths:
-        h.update(b"\0" + path.name.encode() + b"\0")
+def _file_digest(path: Path, cache: dict[Path, str]) -> str:
+    """Content hash of one file, read once however many briefs share it."""
+    if path not in cache:
+        h = hashlib.sha256()
         with path.open("rb") as fh:
             while block := fh.read(1 << 20):
                 h.update(block)
+        cache[path] = h.hexdigest()
+    return cache[path]
+
+
+def _digest(paths: list[Path], cache: dict[Path, str]) -> str:
+    """Content hash of files (names and bytes)."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(b"\0" + path.name.encode() + b"\0" + _file_digest(path, cache).encode())
     return h.hexdigest()
 
 
-def check_request(request: BuildRequest) -> list[Path]:
-    """Refuse options that cannot work, before anything is read or written. Returns the
-    input table files given."""
+def _items(value) -> list[str]:
+    """The paths of a table parameter: a list, or one path; blanks dropped."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [str(v) for v in values if str(v).strip()]
+
+
+def _file_problem(path: Path, max_bytes: int) -> str:
+    if not path.is_file():
+        return "file does not exist"
+    if path.stat().st_size > max_bytes:
+        return f"file is larger than the limit of {max_bytes} bytes (--max-bytes)"
+    return ""
+
+
+def check_request(request: BuildRequest) -> None:
+    """Refuse options that cannot work, before anything is read or written."""
     if request.paper not in PAPERS:
         raise ParameterError("--paper", request.paper, "must be one of " + ", ".join(PAPERS))
     if str(request.as_of).strip() and parse_iso_day(request.as_of) is None:
@@ -126,48 +165,114 @@ def check_request(request: BuildRequest) -> list[Path]:
     writable = out if out.exists() else next(p for p in out.resolve().parents if p.exists())
     if not os.access(writable, os.W_OK):
         raise ParameterError("--out", request.out, f"{writable} is not writable")
-    files = []
     for parameter, value in request.tables.items():
         option = TABLE_OPTIONS[parameter]
-        if parameter == "data_path" and not str(value).strip():
+        if parameter == "data_path" and not _items(value):
             raise ParameterError(option, value, "an attacks table is required")
-        if str(value).strip():
-            path = Path(value).expanduser()
-            if not path.is_file():
-                raise ParameterError(option, value, "file does not exist")
-            if path.stat().st_size > request.max_bytes:
-                raise ParameterError(option, value, f"file is larger than the limit of "
-                                                    f"{request.max_bytes} bytes (--max-bytes)")
-            files.append(path)
+        for item in _items(value):
+            problem = _file_problem(Path(item).expanduser(), request.max_bytes)
+            if problem:
+                raise ParameterError(option, item, problem)
+
+
+def line_of(briefs_toml: Path, brief: str, key: str) -> int:
+    """The line of `key` in the [briefs.NAME] table, for file:line messages (0 if the
+    key is not written there, e.g. a default taken from the notebook)."""
+    lines = briefs_toml.read_text(encoding="utf-8").splitlines()
+    header = re.compile(r"\s*\[\s*briefs\.\"?" + re.escape(brief) + r"\"?\s*\]")
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith("["):
+            inside = bool(header.match(line))
+        elif inside and re.match(r"\s*\"?" + re.escape(key) + r"\"?\s*=", line):
+            return number
+    return 0
+
+
+def brief_tables(name: str, definition: dict, request: BuildRequest,
+                 briefs_toml: Path) -> tuple[dict[str, list[Path] | Path | None], list[Problem]]:
+    """The input files of one brief, resolved, and a problem for each file its own
+    [briefs.NAME] table names that cannot be used."""
+    tables: dict[str, list[Path] | Path | None] = {}
+    problems = []
+    for parameter, default in DEFAULT_TABLES.items():
+        if parameter in definition:
+            value, base = definition[parameter], briefs_toml.parent
+            for item in _items(value):
+                problem = _file_problem(base / Path(item).expanduser(), request.max_bytes)
+                if problem:
+                    problems.append(Problem(str(briefs_toml),
+                                            line_of(briefs_toml, name, parameter),
+                                            parameter, item, f"brief {name!r}: {problem}"))
+        elif parameter in request.tables:
+            value, base = request.tables[parameter], Path.cwd()
+        else:
+            value, base = default, config.PROJECT_ROOT
+        files = [(base / Path(item).expanduser()).resolve() for item in _items(value)]
+        tables[parameter] = files if parameter in LIST_TABLES else (files[0] if files else None)
+    if not tables["data_path"]:
+        problems.append(Problem(str(briefs_toml), line_of(briefs_toml, name, "data_path"),
+                                "data_path", "", f"brief {name!r}: an attacks table is "
+                                                 "required"))
+    return tables, problems
+
+
+def _table_parameters(tables: dict) -> dict[str, str | list[str]]:
+    """The tables as notebook parameters: one path as a string, several as a list."""
+    out: dict[str, str | list[str]] = {}
+    for parameter, value in tables.items():
+        if isinstance(value, list):
+            shown = [_param_path(str(p)) for p in value]
+            out[parameter] = shown[0] if len(shown) == 1 else (shown or "")
+        else:
+            out[parameter] = _param_path(str(value)) if value else ""
+    return out
+
+
+def _input_files(tables: dict) -> list[Path]:
+    """Every file a brief reads: its tables and the documents its sources store."""
+    files = []
+    for value in tables.values():
+        files += value if isinstance(value, list) else [value] if value else []
+    for sources in tables["sources_path"]:
+        files += document_paths(sources)
     return files
 
 
 def plan(request: BuildRequest, briefs_toml: Path = config.BRIEFS_TOML) -> list[BriefJob]:
-    """Describe each brief to build. Raises ParameterError for options that cannot work."""
+    """Describe each brief to build. Raises ParameterError for options that cannot work
+    and DataError for files that briefs.toml names but cannot be used."""
     notebook, definitions = read_brief_definitions(briefs_toml)
     names = request.only or list(definitions)
     unknown = [n for n in names if n not in definitions]
     if unknown:
         raise ParameterError("--only", ", ".join(unknown),
                              "no such brief; known: " + ", ".join(definitions))
-    files = check_request(request)
-    if str(request.sources).strip():
-        files += document_paths(Path(request.sources).expanduser())
-    # Read every input file once, however many briefs share it.
-    shared = _digest([notebook, *files, *_package_files()])
+    check_request(request)
+    cache: dict[Path, str] = {}
+    code = _digest([notebook, *_package_files()], cache)
     out = Path(request.out).expanduser().resolve()
-    jobs = []
+    jobs, problems = [], []
     for name in names:
-        parameters = {k: str(v) for k, v in definitions[name].items()}
-        parameters.update({k: _param_path(v) for k, v in request.tables.items()})
-        parameters["as_of"] = str(request.as_of).strip()
+        tables, found = brief_tables(name, definitions[name], request, briefs_toml)
+        problems += found
+        if found:
+            continue
+        parameters = {k: (list(map(str, v)) if isinstance(v, list) else str(v))
+                      for k, v in definitions[name].items() if k not in TABLE_OPTIONS}
+        parameters.update(_table_parameters(tables))
+        if str(request.as_of).strip():
+            parameters["as_of"] = str(request.as_of).strip()
         # Paths are left out of the hash on purpose: the same content anywhere builds
         # the same brief.
         hashed = {k: v for k, v in parameters.items() if not k.endswith("_path")}
         inputs_hash = hashlib.sha256(json.dumps(
-            {"files": shared, "parameters": hashed, "paper": request.paper, "name": name},
+            {"code": code, "files": _digest(_input_files(tables), cache),
+             "parameters": hashed, "paper": request.paper, "name": name},
             sort_keys=True).encode()).hexdigest()
         jobs.append(BriefJob(name, notebook, parameters, out, request.paper, inputs_hash))
+    if problems:
+        raise DataError(problems)
     return jobs
 
 

@@ -5,7 +5,7 @@ publish each one whole. Raises for bad input; returns what happened to each brie
 from __future__ import annotations
 
 import ast
-import re
+import json
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +15,15 @@ from .. import config
 from ..exceptions import BuildError, DataError, ParameterError, Problem
 from . import publish
 from .executors import run_local
-from .plan import BriefJob, BuildRequest, is_up_to_date, mark_inputs, plan
+from .plan import (
+    TABLE_OPTIONS,
+    BriefJob,
+    BuildRequest,
+    is_up_to_date,
+    line_of,
+    mark_inputs,
+    plan,
+)
 
 # Called with the kind of event ("unchanged", "stage", "built", "error", "warning") and
 # a line that says it; the command line decides where each kind is shown.
@@ -46,48 +54,58 @@ def _notebook_defaults(notebook: Path) -> dict:
     return defaults
 
 
-def _line_of(briefs_toml: Path, brief: str, key: str) -> int:
-    """The line of `key` in the [briefs.NAME] table, for file:line messages (0 if the
-    key is not written there, e.g. a default taken from the notebook)."""
-    lines = briefs_toml.read_text(encoding="utf-8").splitlines()
-    header = re.compile(r"\s*\[\s*briefs\.\"?" + re.escape(brief) + r"\"?\s*\]")
-    inside = False
-    for number, line in enumerate(lines, start=1):
-        if line.lstrip().startswith("["):
-            inside = bool(header.match(line))
-        elif inside and re.match(r"\s*\"?" + re.escape(key) + r"\"?\s*=", line):
-            return number
-    return 0
+def _tables_key(parameters: dict) -> str:
+    return json.dumps({k: parameters.get(k, "") for k in TABLE_OPTIONS}, sort_keys=True)
 
 
 def check_inputs(request: BuildRequest, jobs: list[BriefJob], briefs_toml: Path,
                  report: Report) -> None:
-    """Load and check every input table with the loader and contract that `validate`
-    uses, and each brief's parameters as its notebook will, in this process. Raises one
-    DataError with every problem found; starts no kernel and writes nothing."""
+    """Load and check every brief's input tables with the loader and contract that
+    `validate` uses (each set of tables once, however many briefs share it), and each
+    brief's parameters as its notebook will, in this process. Raises one DataError with
+    every problem found; starts no kernel and writes nothing."""
     from ..brief import check_parameters, load_inputs
     from ..exceptions import DataWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
-        inputs = load_inputs(**request.tables, max_bytes=request.max_bytes,
-                             max_rows=request.max_rows)
-    for message in dict.fromkeys(str(w.message) for w in caught
-                                 if issubclass(w.category, DataWarning)):
-        report("warning", message)
-    problems = []
+    problems: list[Problem] = []
+    loaded: dict[str, object] = {}
+    shown: set[str] = set()
     defaults = _notebook_defaults(jobs[0].notebook)
     for job in jobs:
         for key in job.parameters:
             if key not in defaults:
-                problems.append(Problem(str(briefs_toml), _line_of(briefs_toml, job.name, key),
-                                        key, job.parameters[key],
+                problems.append(Problem(str(briefs_toml), line_of(briefs_toml, job.name, key),
+                                        key, str(job.parameters[key]),
                                         "the notebook has no such parameter; it has: "
                                         + ", ".join(defaults)))
+        key = _tables_key(job.parameters)
+        if key not in loaded:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DataWarning)
+                try:
+                    loaded[key] = load_inputs(
+                        **{k: job.parameters.get(k, "") for k in TABLE_OPTIONS},
+                        max_bytes=request.max_bytes, max_rows=request.max_rows)
+                except DataError as err:
+                    problems += err.problems
+                    loaded[key] = None
+                except ParameterError as err:
+                    problems.append(Problem(str(briefs_toml),
+                                            line_of(briefs_toml, job.name, err.name),
+                                            err.name, str(err.value),
+                                            f"brief {job.name!r}: {err.reason}"))
+                    loaded[key] = None
+            for message in (str(w.message) for w in caught
+                            if issubclass(w.category, DataWarning)):
+                if message not in shown:
+                    shown.add(message)
+                    report("warning", message)
+        if loaded[key] is None:
+            continue
         try:
-            check_parameters({**defaults, **job.parameters}, inputs)
+            check_parameters({**defaults, **job.parameters}, loaded[key])
         except ParameterError as err:
-            problems.append(Problem(str(briefs_toml), _line_of(briefs_toml, job.name, err.name),
+            problems.append(Problem(str(briefs_toml), line_of(briefs_toml, job.name, err.name),
                                     err.name, str(err.value), f"brief {job.name!r}: "
                                                               f"{err.reason}"))
     if problems:

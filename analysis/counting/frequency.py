@@ -152,32 +152,16 @@ def cumulative_counts(attacks: pd.DataFrame, window: Window) -> pd.DataFrame:
     })
 
 
-def rate_per_week(attacks: pd.DataFrame, window: Window) -> dict:
-    """Each figure over the window, per 7 days."""
-    counts = window_counts(attacks, window.start, window.end)
-    return {k: float(v) / window.days * 7 for k, v in counts.items()}
-
-
-def before_after(attacks: pd.DataFrame, pivot, window: Window) -> pd.DataFrame:
-    """The window split at `pivot`: [start, pivot - 1 day] and [pivot, end], with the
-    expected weekly rate of each and, in attrs["rate_ratio"], after over before."""
+def split_at(pivot, window: Window) -> dict[str, Window]:
+    """The window split at `pivot`: before, [start, pivot - 1 day], and after, [pivot,
+    end]. Both parts must hold a day."""
     pivot = pd.Timestamp(pivot).normalize()
     if not window.start < pivot <= window.end:
         raise ParameterError("compare_at", f"{pivot:%Y-%m-%d}",
                              f"must fall after {window.start:%Y-%m-%d} and on or before "
                              f"{window.end:%Y-%m-%d}")
-    parts = {"before": Window(window.start, pivot - pd.Timedelta(days=1)),
-             "after": Window(pivot, window.end)}
-    rows = []
-    for part in parts.values():
-        counts = window_counts(attacks, part.start, part.end)
-        rows.append({"start": part.start, "end": part.end, "days": part.days, **counts,
-                     "rate_per_week": counts["expected"] / part.days * 7})
-    frame = pd.DataFrame(rows, index=list(parts))
-    before = frame.loc["before", "rate_per_week"]
-    frame.attrs["rate_ratio"] = (frame.loc["after", "rate_per_week"] / before
-                                 if before > 0 else float("nan"))
-    return frame
+    return {"before": Window(window.start, pivot - pd.Timedelta(days=1)),
+            "after": Window(pivot, window.end)}
 
 
 def breakdown(attacks: pd.DataFrame, column: str, window: Window) -> pd.DataFrame:

@@ -39,17 +39,28 @@ from . import frequency
 EXACT_LIMIT = 16  # rows per connected group solved exactly when there are 3+ tables
 
 
+# Columns a merged attack takes from its rows: the first known value among them.
+CARRIED = ("location", "governorate", "region", "target_type", "target", "weapon",
+           "source_id")
+
+
 @dataclass(frozen=True)
 class Merged:
     """The attacks after `same` decisions: `attacks` has event_id (the merged rows' ids
-    joined by " = "), date_start and date_end; `duplicates` lists pairs of attacks
-    (positions in `attacks`) that may still be one; `table_sets` is a bitmask of the
-    tables in each attack."""
+    joined by " = "), date_start, date_end and the CARRIED columns the tables have;
+    `duplicates` lists pairs of attacks (positions in `attacks`) that may still be one;
+    `table_sets` is a bitmask of the tables in each attack."""
 
     attacks: pd.DataFrame
     duplicates: np.ndarray
     table_sets: np.ndarray
     table_count: int
+
+    @classmethod
+    def single(cls, table: pd.DataFrame) -> Merged:
+        """One table, nothing to merge: its rows are the attacks, as they are."""
+        return cls(table, np.empty((0, 2), dtype=np.int64),
+                   np.ones(len(table), dtype=np.int64), 1)
 
 
 def _days(values) -> np.ndarray:
@@ -139,11 +150,34 @@ def merge(tables: list[pd.DataFrame], matches: pd.DataFrame,
         "event_id": [" = ".join(ids[rows]) for rows in members],
         "date_start": gs.astype("datetime64[D]").astype("datetime64[ns]"),
         "date_end": ge.astype("datetime64[D]").astype("datetime64[ns]"),
+        **_carried(tables, g, len(members)),
     })
     unresolved = (checked["decision"] == "").to_numpy()
     duplicates = _possible_duplicates(g[ra[unresolved]], g[rb[unresolved]],
                                       np.bincount(g, minlength=len(members)), gs, ge)
     return Merged(attacks, duplicates, table_sets, len(tables))
+
+
+def _carried(tables, group_of_row: np.ndarray, groups: int) -> dict[str, np.ndarray]:
+    """For each CARRIED column any table has, each attack's first known value among its
+    rows (in table order), or "unknown"/None when no row knows it."""
+    out = {}
+    for column in CARRIED:
+        if not any(column in t for t in tables):
+            continue
+        values = np.concatenate([
+            t[column].astype(object).to_numpy() if column in t
+            else np.full(len(t), None, dtype=object) for t in tables])
+        known = pd.notna(values)
+        known[known] = values[known] != frequency.UNKNOWN
+        unknown = frequency.UNKNOWN if any(
+            (t[column].astype(object) == frequency.UNKNOWN).any() for t in tables
+            if column in t) else None
+        picked = np.full(groups, unknown, dtype=object)
+        rows = np.flatnonzero(known)[::-1]  # the first known row is written last
+        picked[group_of_row[rows]] = values[rows]
+        out[column] = picked
+    return out
 
 
 def _possible_duplicates(ga, gb, sizes, gs, ge) -> np.ndarray:
@@ -212,17 +246,29 @@ def _fewest_in_component(nodes: list[int], graph: nx.Graph, merged: Merged,
     return _floor(nodes, graph, merged)
 
 
-def _fewest_distinct(chosen: np.ndarray, merged: Merged, exact_limit: int) -> int:
-    """Fewest distinct attacks among the chosen ones, over every settling of the
-    unresolved pairs."""
+def fewest_distinct(chosen: np.ndarray, merged: Merged,
+                    exact_limit: int = EXACT_LIMIT) -> int:
+    """Fewest distinct attacks among the chosen ones (a boolean mask over
+    `merged.attacks`), over every settling of the unresolved pairs."""
     pairs = merged.duplicates
     pairs = pairs[chosen[pairs[:, 0]] & chosen[pairs[:, 1]]]
+    if not len(pairs):
+        return int(chosen.sum())
     graph = nx.Graph(pairs.tolist())
     total = int(chosen.sum()) - graph.number_of_nodes()  # rows no pair can merge
     for component in nx.connected_components(graph):
         nodes = sorted(component)
         total += _fewest_in_component(nodes, graph.subgraph(nodes), merged, exact_limit)
     return total
+
+
+def fewest_certain(certain: np.ndarray, exactly_dated: np.ndarray, merged: Merged,
+                   exact_limit: int = EXACT_LIMIT) -> tuple[int, int]:
+    """The fewest distinct attacks among the exactly dated certain ones, and among all
+    certain ones. The first never exceeds the second: each is a floor when the search is
+    cut short, and floors of a set and its subset can cross, so the smaller is kept."""
+    fewest = fewest_distinct(certain, merged, exact_limit)
+    return min(fewest_distinct(certain & exactly_dated, merged, exact_limit), fewest), fewest
 
 
 # ---------------------------------------------------------------------------------------
@@ -234,9 +280,9 @@ def _period_counts(merged: Merged, start, end, exact_limit: int) -> dict:
     s, e = _days(merged.attacks["date_start"]), _days(merged.attacks["date_end"])
     certain = (s >= a) & (e <= b)
     ordinary = frequency.window_counts(merged.attacks, start, end)
-    return {"exact": _fewest_distinct(certain & (s == e), merged, exact_limit),
-            "min": _fewest_distinct(certain, merged, exact_limit),
-            "max": ordinary["max"], "expected": ordinary["expected"]}
+    exact, minimum = fewest_certain(certain, s == e, merged, exact_limit)
+    return {"exact": exact, "min": minimum, "max": ordinary["max"],
+            "expected": ordinary["expected"]}
 
 
 def counts(merged: Merged, periods: pd.DataFrame | frequency.Window,

@@ -241,3 +241,48 @@ def read_matches(path: str | Path, tables: list[pd.DataFrame] | None = None,
     if tables is None:
         return frame
     return check_matches(frame, tables, names or [f"table {i + 1}" for i in range(len(tables))])
+
+
+def carry_decisions(candidates: pd.DataFrame, existing: pd.DataFrame,
+                    tables: list[pd.DataFrame]) -> tuple[pd.DataFrame, int, list[str]]:
+    """The candidates with the decisions of an earlier matches table carried over, so
+    rerunning `match` after new rows arrive never loses a judgment.
+
+    A decided pair keeps its decision and reason. A decided pair that is no longer a
+    candidate (a date was corrected, say) is kept too while both its rows exist. Returns
+    the table, how many decisions were carried, and the pairs dropped because a row is
+    gone (as "A / B")."""
+    ids = set().union(*(set(t["event_id"].astype(str)) for t in tables))
+    decided = existing[existing["decision"].fillna("") != ""]
+    by_pair = {frozenset((a, b)): (d, r) for a, b, d, r in
+               zip(decided["event_id_a"], decided["event_id_b"], decided["decision"],
+                   decided["reason"].fillna(""), strict=True)}
+    out = candidates.copy()
+    carried = 0
+    for row, (a, b) in enumerate(zip(out["event_id_a"], out["event_id_b"], strict=True)):
+        found = by_pair.pop(frozenset((a, b)), None)
+        if found:
+            out.loc[row, "decision"], out.loc[row, "reason"] = found[0], found[1] or \
+                out.loc[row, "reason"]
+            carried += 1
+    kept, dropped = [], []
+    for pair, (decision, reason) in by_pair.items():
+        a, b = sorted(pair)
+        if a in ids and b in ids:
+            kept.append({"event_id_a": a, "event_id_b": b, "decision": decision,
+                         "reason": reason or "decided earlier; no longer a candidate"})
+        else:
+            dropped.append(f"{a} / {b}")
+    if kept:
+        carried += len(kept)
+        out = pd.concat([out, pd.DataFrame(kept)], ignore_index=True)
+        out = out.sort_values(["event_id_a", "event_id_b"], ignore_index=True)
+    return out, carried, sorted(dropped)
+
+
+def matches_csv(matches: pd.DataFrame, tables: list[pd.DataFrame]) -> bytes:
+    """A matches table as CSV: event_id_a, event_id_b, reason, decision, and table_a and
+    table_b only when some event_id appears in more than one table."""
+    ids = pd.concat([t["event_id"].astype(str).drop_duplicates() for t in tables])
+    columns = COLUMNS if ids.duplicated().any() else COLUMNS[:4]
+    return matches[columns].fillna("").to_csv(index=False, lineterminator="\n").encode()

@@ -150,7 +150,10 @@ def frequency_chart(counts: pd.DataFrame, *, freq: str = "month",
         ax.set_ylim(0, ymax / min(lowest_bracket, 0.8))
         if start is not None:
             ax.set_xlim(start - pd.Timedelta(days=2), end + pd.Timedelta(days=2))
-            _mark_no_rows(ax, counts)
+            if counts.attrs.get("coverage_declared"):
+                _mark_uncovered(ax, counts)
+            else:
+                _mark_no_rows(ax, counts)
             _mark_context(ax, context, start, end)
             _draw_claim_brackets(ax, shown, start, end)
         ax.set_ylabel(f"Attacks per {unit}")
@@ -184,6 +187,37 @@ def _mark_no_rows(ax, counts: pd.DataFrame) -> None:
             "the sources itemise none, which is\nnot evidence that none happened",
             transform=blended_transform_factory(ax.transData, ax.transAxes),
             ha="center", va="center", fontsize=8.5, color="#777777")
+
+
+def _uncovered_runs(counts: pd.DataFrame) -> list[tuple[int, int]]:
+    """Runs of consecutive periods that no source declares wholly covered, as
+    (first, last) positions."""
+    flags = np.concatenate([[False], (counts["covered"] == 0).to_numpy(dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _mark_uncovered(ax, counts: pd.DataFrame) -> None:
+    """Shade the periods that no source declares it lists completely: a bar there is
+    what was reported, and an empty period is no evidence of quiet. The longest run
+    carries the explanation."""
+    runs = _uncovered_runs(counts)
+    for first, last in runs:
+        ax.axvspan(counts["period_start"].iloc[first],
+                   counts["period_end"].iloc[last] + pd.Timedelta(days=1),
+                   color="#eeeeee", zorder=0, linewidth=0)
+    if not runs:
+        return
+    first, last = max(runs, key=lambda r: (r[1] - r[0], -r[0]))
+    if last - first < 1:
+        return
+    a, b = counts["period_start"].iloc[first], counts["period_end"].iloc[last]
+    ax.text(a + (b - a) / 2, 0.62, "Not covered by any source's complete list:\n"
+            "counts here are what was reported,\nand empty periods are not evidence of quiet",
+            transform=blended_transform_factory(ax.transData, ax.transAxes),
+            ha="center", va="center", fontsize=8.5, color="#666666", zorder=1,
+            bbox={"boxstyle": "square,pad=0.3", "facecolor": "#eeeeee",
+                  "edgecolor": "none", "alpha": 0.9})
 
 
 CLAIM_TOP, CLAIM_STEP = 0.76, 0.075
@@ -221,8 +255,13 @@ def _frequency_alt(counts: pd.DataFrame, unit: str, claims: pd.DataFrame) -> str
         f"whiskers show for each {unit} the range from attacks certainly in it to those "
         f"possibly in it (at most {int(counts['max'].max())})."
     )
-    leading = _periods_without_rows(counts)
-    if leading >= 2:
+    if counts.attrs.get("coverage_declared"):
+        shaded = sum(b - a + 1 for a, b in _uncovered_runs(counts))
+        if shaded:
+            text += (f" {shaded} of the {len(counts)} {unit}s are shaded: no source declares "
+                     "that it lists every attack in them, so their bars are what was "
+                     "reported, not totals.")
+    elif (leading := _periods_without_rows(counts)) >= 2:
         text += (f" The first {leading} {unit}s are shaded: the data have no attack rows "
                  "there, which is not evidence that none happened.")
     for claim in claims.itertuples(index=False):

@@ -49,7 +49,10 @@ def title_block(title: str, window: Window, sources: pd.DataFrame) -> Fragment:
     titles = source_titles(sources)
     meta = [f"Window: {day(window.start)} – {day(window.end)}",
             f"As of {day(window.end)}"]
-    if titles:
+    if len(titles) > 3:
+        meta.append(f"Sources: {esc(titles[0])}; and {len(titles) - 1} more, listed at "
+                    "the end")
+    elif titles:
         meta.append("Sources: " + "; ".join(esc(t) for t in titles))
     body = (f'<header class="brief-title"><h1>{esc(title)}</h1>'
             f'<p class="brief-meta">{" · ".join(meta)}</p></header>')
@@ -61,7 +64,15 @@ def title_block(title: str, window: Window, sources: pd.DataFrame) -> Fragment:
 def key_numbers(summary: dict) -> Fragment:
     """The numbers up front, straight from `summary.json`."""
     certain, possible = summary["attacks_min"], summary["attacks_max"]
-    rate_lo, rate_hi = summary["rate_per_week_min"], summary["rate_per_week_max"]
+    rate, rate_lo, rate_hi = (summary[f"rate_per_week_{k}"] for k in ("expected", "min", "max"))
+    over = " over covered days" if summary.get("coverage_declared") else ""
+    if rate is None:
+        rate_box = ("–", "attacks per week: no rate, since no source declares that it "
+                         "lists every attack on any day of the window")
+    else:
+        rate_box = (f"{rate:.2f}", f"attacks per week expected{over}"
+                    + (f" (range {rate_lo:.2f}–{rate_hi:.2f})"
+                       if f"{rate_lo:.2f}" != f"{rate_hi:.2f}" else ""))
     boxes = [
         (f"{summary['attacks_expected']:.1f}", "attacks expected in the window, "
          "spreading each undated attack evenly over its date window"),
@@ -69,9 +80,7 @@ def key_numbers(summary: dict) -> Fragment:
          "attacks certainly in the window" if certain == possible
          else "attacks certainly to possibly in the window"),
         (f"{summary['attacks_exact']}", "attacks exactly dated in the window"),
-        (f"{summary['rate_per_week_expected']:.2f}", "attacks per week expected"
-         + (f" (range {rate_lo:.2f}–{rate_hi:.2f})" if f"{rate_lo:.2f}" != f"{rate_hi:.2f}"
-            else "")),
+        rate_box,
     ]
     items = "".join(f'<div class="key-number"><span class="value">{esc(v)}</span>'
                     f'<span class="label">{esc(label)}</span></div>' for v, label in boxes)
@@ -81,6 +90,7 @@ def key_numbers(summary: dict) -> Fragment:
 
 def figure(fig, caption: str) -> Fragment:
     """A chart embedded as SVG, with its alt text and a caption."""
+    caption = caption.strip()
     data = base64.b64encode(to_svg(fig)).decode("ascii")
     alt = getattr(fig, "alt_text", "") or caption
     return Fragment(f'<figure class="chart"><img src="data:image/svg+xml;base64,{data}" '
@@ -119,8 +129,9 @@ def claims_table(comparison: pd.DataFrame) -> Fragment:
                  numeric=("Claimed", "Data: certain–possible", "Data: expected"))
 
 
-def comparison_table(before_after: pd.DataFrame) -> Fragment:
-    """Before and after a date: counts, days and the weekly rate."""
+def comparison_table(before_after: pd.DataFrame, covered_declared: bool = False) -> Fragment:
+    """Before and after a date: counts, days and the weekly rate (over the covered days
+    when a source declares coverage; "no rate" where none is covered)."""
     shown = pd.DataFrame({
         "Period": [f"{name.capitalize()}: {day(a)} – {day(b)}" for name, a, b in
                    zip(before_after.index, before_after["start"], before_after["end"],
@@ -130,9 +141,14 @@ def comparison_table(before_after: pd.DataFrame) -> Fragment:
         "Certain–possible": [count_range(a, b) for a, b in
                              zip(before_after["min"], before_after["max"], strict=True)],
         "Expected": [f"{x:.1f}" for x in before_after["expected"]],
-        "Expected per week": [f"{x:.2f}" for x in before_after["rate_per_week"]],
     })
-    return table(shown, "Attack rate before and after", numeric=tuple(shown.columns[1:]))
+    if covered_declared:
+        shown["Days covered"] = before_after["rate_days"].to_numpy()
+    shown["Expected per week"] = [f"{x:.2f}" if pd.notna(x) else "no rate"
+                                  for x in before_after["rate_per_week"]]
+    caption = ("Attack rate before and after, per week over the days a source covers"
+               if covered_declared else "Attack rate before and after")
+    return table(shown, caption, numeric=tuple(shown.columns[1:]))
 
 
 def counts_table(counts: pd.DataFrame, unit: str) -> Fragment:
@@ -146,8 +162,10 @@ def counts_table(counts: pd.DataFrame, unit: str) -> Fragment:
         "Possibly in it": rows["max"],
         "Expected": [f"{x:.1f}" for x in rows["expected"]],
     })
+    if counts.attrs.get("coverage_declared"):
+        shown["Covered"] = ["yes" if c == 1 else "no" for c in rows["covered"]]
     return table(shown, f"Attacks per {unit}, for {unit}s with any possible attack",
-                 numeric=tuple(shown.columns[1:]))
+                 numeric=tuple(shown.columns[1:5]))
 
 
 def sources_list(sources: pd.DataFrame, *tables: pd.DataFrame) -> Fragment:
@@ -166,9 +184,12 @@ def sources_list(sources: pd.DataFrame, *tables: pd.DataFrame) -> Fragment:
         quotes = "".join(f'<blockquote>{esc(q)}<span class="rows"> (supports {n} '
                          f'row{"s" if n != 1 else ""})</span></blockquote>'
                          for q, n in quoted.items())
+        url = getattr(source, "url", None)
+        where = (f"text: {esc(source.path)}" if pd.notna(source.path)
+                 else esc(url) if pd.notna(url) else "not stored")
         items.append(f"<li><cite>{esc(source.title)}</cite>"
                      f'{" (" + ", ".join(details) + ")" if details else ""}'
-                     f'<span class="path"> — text: {esc(source.path)}</span>{quotes}</li>')
+                     f'<span class="path"> — {where}</span>{quotes}</li>')
     if not items:
         return Fragment('<section class="sources"><p>No source documents were given; '
                         "the attack table is the only input.</p></section>", text="sources")

@@ -1,0 +1,124 @@
+"""The figures a brief shows, for attacks that may come from several merged tables.
+
+Each function gives its `frequency` namesake's figures for the merged attacks
+(`merged.Merged`), with ``min`` and ``exact`` lowered wherever unresolved duplicates could
+make two rows one attack (`merged.fewest_certain`); ``max`` and ``expected`` count every
+unresolved pair as two (data/matching.md gives the rule). With one table, or no
+unresolved pair left, they equal the frequency figures and cost no more.
+
+`on_days` counts over any set of days of a window rather than a span, which is how rates
+are taken over the days that the sources declare they cover (`coverage`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import frequency
+from .frequency import Window
+from .merged import Merged, fewest_certain
+
+
+def _days(values) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+
+
+def _intervals(merged: Merged) -> tuple[np.ndarray, np.ndarray]:
+    return _days(merged.attacks["date_start"]), _days(merged.attacks["date_end"])
+
+
+def _day(ts) -> int:
+    return int(_days([pd.Timestamp(ts)])[0])
+
+
+def per_period(merged: Merged, window: Window, freq: str) -> pd.DataFrame:
+    """Exact, min, max and expected for each month or week of the window."""
+    periods = frequency.attacks_per_period(merged.attacks, window, freq)
+    if len(merged.duplicates):
+        s, e = _intervals(merged)
+        for i, (a, b) in enumerate(zip(_days(periods["period_start"]),
+                                       _days(periods["period_end"]), strict=True)):
+            certain = (s >= a) & (e <= b)
+            periods.loc[i, ["exact", "min"]] = fewest_certain(certain, s == e, merged)
+    return periods
+
+
+def on_days(merged: Merged, window: Window, chosen_days: pd.Series | None = None) -> dict:
+    """The four figures over the chosen days of the window (a boolean Series indexed by
+    every day of it; all of them when None). An attack is certainly on the chosen days
+    when its whole date window is chosen, possibly when any day of it is; the expected
+    figure adds each attack's share of days that are chosen."""
+    first, last = _day(window.start), _day(window.end)
+    chosen = (np.ones(last - first + 1, dtype=bool) if chosen_days is None
+              else chosen_days.loc[window.start: window.end].to_numpy(dtype=bool))
+    running = np.concatenate([[0], np.cumsum(chosen, dtype=np.int64)])
+    s, e = _intervals(merged)
+    inside = (s <= last) & (e >= first)
+    lo = np.clip(s, first, last) - first
+    hi = np.clip(e, first, last) - first
+    days_chosen = np.where(inside, running[hi + 1] - running[lo], 0)
+    length = e - s + 1
+    certain = inside & (s >= first) & (e <= last) & (days_chosen == length)
+    exact, minimum = fewest_certain(certain, s == e, merged)
+    return {"exact": exact, "min": minimum,
+            "max": int((days_chosen > 0).sum()),
+            "expected": float((days_chosen / length).sum())}
+
+
+def in_period(merged: Merged, start, end) -> dict:
+    """The four figures for one period [start, end]."""
+    return on_days(merged, Window(start, end))
+
+
+def cumulative(merged: Merged, window: Window) -> pd.DataFrame:
+    """For each day t of the window, the figures for [window.start, t]."""
+    table = frequency.cumulative_counts(merged.attacks, window)
+    if not len(merged.duplicates):
+        return table
+    s, e = _intervals(merged)
+    first, last = _day(window.start), _day(window.end)
+    certain = (s >= first) & (e <= last)
+    # The certain set only grows on days when some certain attack's window ends.
+    for day in np.unique(e[certain]):
+        by_then = certain & (e <= day)
+        at = table.index[day - first:]
+        table.loc[at, ["exact", "min"]] = fewest_certain(by_then, s == e, merged)
+    return table
+
+
+def breakdown(merged: Merged, column: str, window: Window) -> pd.DataFrame:
+    """The four figures over the window for each known value of a category column;
+    attrs["unknown"] counts attacks possibly in the window whose value is unknown."""
+    table = frequency.breakdown(merged.attacks, column, window)
+    if len(merged.duplicates) and len(table):
+        s, e = _intervals(merged)
+        certain = (s >= _day(window.start)) & (e <= _day(window.end))
+        values = merged.attacks[column].astype(object).to_numpy()
+        for i, value in enumerate(table["value"]):
+            chosen = certain & (values == value)
+            table.loc[i, ["exact", "min"]] = fewest_certain(chosen, s == e, merged)
+    return table
+
+
+def before_after(merged: Merged, pivot, window: Window,
+                 rate_days: pd.Series | None = None) -> pd.DataFrame:
+    """The window split at `pivot`: [start, pivot - 1 day] and [pivot, end]. Each part
+    has its four figures over all its days, and its expected weekly rate over its
+    `rate_days` (the days a source covers; all days when None): `rate_days` counts
+    them, and `rate_per_week` is NaN when a part has none, since no rate can be taken
+    where nothing is covered. attrs["rate_ratio"] is after over before, or NaN."""
+    parts = frequency.split_at(pivot, window)
+    rows = []
+    for part in parts.values():
+        chosen = (pd.Series(True, index=pd.date_range(part.start, part.end, freq="D"))
+                  if rate_days is None else rate_days.loc[part.start: part.end])
+        covered = int(chosen.sum())
+        rated = on_days(merged, part, chosen)
+        rows.append({"start": part.start, "end": part.end, "days": part.days,
+                     **on_days(merged, part), "rate_days": covered,
+                     "rate_per_week": rated["expected"] / covered * 7 if covered else np.nan})
+    frame = pd.DataFrame(rows, index=list(parts))
+    before, after = frame.loc["before", "rate_per_week"], frame.loc["after", "rate_per_week"]
+    frame.attrs["rate_ratio"] = after / before if before > 0 else np.nan
+    return frame

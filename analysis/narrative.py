@@ -1,0 +1,200 @@
+"""Sentences of a brief's narrative. Each number in them is computed from the data or
+from the summary (`brief.summarise`), never written by hand."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .brief import Coverage, Inputs, duplicate_decisions
+from .counting.frequency import Window
+from .dates import long_day
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def lead_sentence(summary: dict, window: Window, attacks: pd.DataFrame,
+                  covered: Coverage) -> str:
+    """The brief's opening paragraph: the window's count as a range, the expected
+    count and rate, how many attacks are dated to the day, and what the sources cover."""
+    text = (
+        f"Between {long_day(window.start)} and {long_day(window.end)}, "
+        f"**{summary['attacks_min']}** distinct attacks in the data certainly fall in the "
+        f"window and **{summary['attacks_max']}** possibly do; spreading each attack evenly "
+        f"over its date window gives an expected **{summary['attacks_expected']:.1f}**. "
+        f"Only **{summary['attacks_exact']}** of them are dated to the day. ")
+    rate = summary["rate_per_week_expected"]
+    if not covered.declared:
+        text += f"That is **{rate:.2f}** a week over the whole window."
+    elif rate is None:
+        text += ("No source declares that it lists every attack on any day of the window, "
+                 "so no weekly rate is given.")
+    else:
+        text += (f"Over the **{summary['covered_days']}** days that a source declares it "
+                 f"lists completely, that is **{rate:.2f}** a week.")
+    return f"{text} {coverage_sentence(attacks, window, covered)}".strip()
+
+
+def _runs(days: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The spans of consecutive True days."""
+    flags = np.concatenate([[False], days.to_numpy(dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
+    return [(days.index[a], days.index[b - 1]) for a, b in zip(edges[::2], edges[1::2],
+                                                                strict=True)]
+
+
+def coverage_sentence(attacks: pd.DataFrame, window: Window, covered: Coverage) -> str:
+    """What an empty period means in this brief. With declared coverage: which days the
+    sources cover, where no row is a real zero, and that elsewhere it is not. Without:
+    a warning when the rows start well after the window does."""
+    if covered.declared:
+        spans = _runs(covered.days)
+        if not spans:
+            return ("No source declares that it lists every attack on any day of the "
+                    "window: a period without rows means that no source itemises an "
+                    "attack there, not that none happened.")
+        listed = ", ".join(f"{long_day(a)} to {long_day(b)}" if a != b else long_day(a)
+                           for a, b in spans)
+        if covered.day_count == window.days:
+            return (f"The sources declare that they list every attack from {listed}, the "
+                    "whole window: a period without attacks had none that they know of.")
+        return (f"The sources declare that they list every attack from {listed} "
+                f"({covered.day_count} of the window's {window.days} days). On other days "
+                "a period without rows means that no source itemises an attack there, not "
+                "that none happened, and its count is what was reported, not a total.")
+    if attacks.empty:
+        return "The data hold no attacks."
+    earliest = attacks["date_start"].min()
+    if earliest > window.start + pd.Timedelta(days=31):
+        return (f"The attack rows begin on {long_day(earliest)}: periods before that are empty "
+                "because the sources itemise no attack there, not because none happened.")
+    return ""
+
+
+def shading_caption(counts: pd.DataFrame, freq: str) -> str:
+    """What the frequency chart's shading marks, for its caption ("" when none is)."""
+    if counts.attrs.get("coverage_declared"):
+        uncovered = int((counts["covered"] == 0).sum())
+        if not uncovered:
+            return ""
+        return (f"Shaded: {_plural(uncovered, freq)} that no source declares it lists "
+                "completely; their bars are what was reported, not totals.")
+    possible = counts["max"].to_numpy() > 0
+    leading = len(counts) if not possible.any() else int(np.argmax(possible))
+    if leading < 2:
+        return ""
+    return (f"Shaded: the first {leading} {freq}s, before the first attack row, where the "
+            "sources itemise nothing (no source declares what it covers).")
+
+
+def coverage_note(covered: Coverage) -> str:
+    """The notes' paragraph on what the sources cover, and which rule the brief used."""
+    if covered.declared:
+        return ("**What the sources cover.** A source may declare the days over which it "
+                "sets out to list every attack in its scope. This brief's covered days are "
+                "the union of the days declared by the sources its rows cite. Weekly rates, "
+                "and the before/after comparison, are taken over covered days only, and "
+                "the frequency chart shades the periods that are not wholly covered.")
+    return ("**What the sources cover.** None of this brief's sources declares the days "
+            "over which it lists every attack, so the brief cannot tell a quiet period from "
+            "one that no source looked at. It falls back to an older rule: rates are taken "
+            "over every day of the window, and the chart shades only the periods before "
+            "the first attack row.")
+
+
+def merge_note(inputs: Inputs) -> str:
+    """The notes' paragraph on how several tables were merged, with this brief's counts
+    of decisions. Empty for a brief of one table."""
+    if len(inputs.tables) < 2:
+        return ""
+    tables = "; ".join(f"{Path(name).as_posix()} ({_plural(len(t), 'row')})"
+                       for name, t in zip(inputs.names, inputs.tables, strict=True))
+    decided = duplicate_decisions(inputs)
+    return (
+        f"**Several sources, counted once.** This brief merges {len(inputs.tables)} attack "
+        f"tables: {tables}. Pairs of rows from different tables whose date windows can "
+        "meet and whose known place, target and weapon agree are candidate duplicates. "
+        f"Of the {sum(decided.values())} candidate pairs, {decided['same']} "
+        f"{'is' if decided['same'] == 1 else 'are'} decided the same attack (counted once, "
+        f"over the days the two windows share), {decided['different']} different, and "
+        f"{decided['unresolved']} unresolved. Every count in the brief is of distinct "
+        "attacks: the certain and exactly dated figures assume as many unresolved pairs "
+        "are duplicates as can be at once (no row is the same attack as two rows of "
+        "another table), and the possible and expected figures count each unresolved "
+        "pair as two attacks. The whiskers and bands show that range.")
+
+
+def peak_sentence(counts: pd.DataFrame, freq: str) -> str:
+    if counts.empty or counts["max"].max() == 0:
+        return "No attack in the data falls in the window."
+    peak = counts.loc[counts["expected"].idxmax()]
+    certain = counts.loc[counts["min"].idxmax()]
+    text = (f"The highest expected count, {peak['expected']:.1f}, is in the {freq} "
+            f"starting {long_day(peak['period_start'])}. ")
+    if certain["min"] > 0:
+        text += (f"The most attacks certainly in one {freq}, {int(certain['min'])}, "
+                 f"fall in the {freq} starting {long_day(certain['period_start'])}. ")
+    else:
+        text += f"No {freq} certainly holds an attack, because none is dated to within one. "
+    return text + (f"Up to {int(counts['max'].max())} attacks could fall in a single "
+                   f"{freq}, since undated attacks could have happened in any {freq} of "
+                   "their window.")
+
+
+def comparison_sentence(before_after: pd.DataFrame, covered: Coverage) -> str:
+    """The before/after rates in words; no ratio where a side has no rate to give."""
+    before, after = before_after.loc["before"], before_after.loc["after"]
+    pivot = long_day(after["start"])
+    unrated = [name for name in ("before", "after")
+               if math.isnan(before_after.loc[name, "rate_per_week"])]
+    if unrated:
+        side = "before" if unrated == ["before"] else "after" if unrated == ["after"] else ""
+        where = f"{side} {pivot}" if side else f"on either side of {pivot}"
+        return (f"No source declares that it lists every attack on any day {where}, so no "
+                "rate is given there and no ratio: the attacks counted there are what was "
+                "reported, not a total.")
+    if before["max"] == 0 and not covered.declared:
+        return (f"The data hold no attack before {pivot}, so no rate ratio is given: "
+                "before that day the sources itemise no attack, which is not the same as "
+                "none happening.")
+    ratio = before_after.attrs["rate_ratio"]
+    over = " (over covered days)" if covered.declared else ""
+    text = (f"Expected attacks per week{over}: {before['rate_per_week']:.2f} before {pivot} "
+            f"and {after['rate_per_week']:.2f} from that day on")
+    return text + (f", a ratio of {ratio:.2f}." if not math.isnan(ratio) else ".")
+
+
+def uncertainty_sentence(attacks: pd.DataFrame) -> str:
+    if attacks.empty:
+        return "The data hold no attacks."
+    lengths = (attacks["date_end"] - attacks["date_start"]).dt.days + 1
+    windowed = lengths[lengths > 1]
+    n = len(attacks)
+    if windowed.empty:
+        return f"All {n} attack rows are dated to the day."
+    shortest, longest = int(windowed.min()), int(windowed.max())
+    spread = (f"Each of those windows is {shortest} days long." if shortest == longest
+              else f"Their windows run from {shortest} to {longest} days "
+                   f"(median {windowed.median():g}).")
+    return (f"In these data, {len(windowed)} of {n} attack rows "
+            f"({100 * len(windowed) / n:.0f}%) carry a date window rather than a day. "
+            + spread)
+
+
+def breakdown_sentence(by_value: pd.DataFrame) -> str:
+    """For a column with too few known values to chart: say what is known instead."""
+    label = by_value.attrs.get("column", "value").replace("_", " ")
+    unknown = int(by_value.attrs.get("unknown", 0))
+    known = int(by_value["max"].sum())
+    if known == 0:
+        return f"No attack in the window has a known {label}."
+    values = ", ".join(f"{v} ({int(n)})" for v, n in zip(by_value["value"], by_value["max"],
+                                                          strict=True))
+    return (f"Only {known} of {known + unknown} attacks possibly in the window "
+            f"{'has' if known == 1 else 'have'} a known {label}: {values}. "
+            "Too few known values to chart.")
