@@ -267,9 +267,13 @@ def duplicate_decisions(inputs: Inputs) -> dict[str, int]:
             "unresolved": int((decided == "").sum())}
 
 
-def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage) -> dict:
+def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage, *,
+              title: str = "", filters: dict | None = None,
+              unplaced: dict | None = None) -> dict:
     """The brief's key numbers, every one computed from the data. Counts are distinct
-    attacks (see `counting.figures`); rates are over the covered days."""
+    attacks (see `counting.figures`); rates are over the covered days. `filters` and
+    `unplaced` say what a limited brief is limited to, and how many attacks possibly in
+    the window it cannot place (see `selection`)."""
     counts = figures.on_days(inputs.merged, window)
     rated = figures.on_days(inputs.merged, window, covered.days)
     rate_days = int(covered.days.sum())
@@ -278,6 +282,7 @@ def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage) -> d
         return round(value / rate_days * 7, 6) if rate_days else None
 
     return {
+        "title": str(title),
         "window_start": f"{window.start:%Y-%m-%d}",
         "window_end": f"{window.end:%Y-%m-%d}",
         "window_days": window.days,
@@ -297,6 +302,8 @@ def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage) -> d
         "rows_in_data": sum(len(t) for t in inputs.tables),
         "tables": list(inputs.names),
         "duplicate_pairs": duplicate_decisions(inputs),
+        "filters": filters or {},
+        "unplaced": unplaced or {},
         "sources": source_titles(inputs.sources),
     }
 
@@ -318,9 +325,12 @@ def claims_against_data(claims: pd.DataFrame, merged: Merged) -> pd.DataFrame:
                                        "data_expected", "data_max"])
 
 
-def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, charts: dict) -> Path:
-    """Write the data behind every chart: counts.csv, summary.json and each figure as
-    SVG and PNG under figures/. Files are replaced whole, never left half-written."""
+def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, charts: dict,
+                  attacks: pd.DataFrame, window: Window) -> Path:
+    """Write the data behind every chart: counts.csv, summary.json, each figure as SVG
+    and PNG under figures/, and attack-ids.csv, which the next edition compares with.
+    Files are replaced whole, never left half-written."""
+    from .editions import ATTACK_IDS, attack_ids
     from .render.charts import to_png, to_svg
 
     out = config.resolve(output_dir) or config.NOTEBOOK_RUN_DIR
@@ -332,6 +342,7 @@ def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, charts: dict)
                                                    float_format="%.6f").encode())
     write_atomic(out / "summary.json",
                   (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode())
+    write_atomic(out / ATTACK_IDS, attack_ids(attacks, window))
     for name, fig in charts.items():
         write_atomic(out / "figures" / f"{name}.svg", to_svg(fig))
         write_atomic(out / "figures" / f"{name}.png", to_png(fig))

@@ -88,9 +88,12 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=str(config.REPORTS_DIR), metavar="DIR",
                         help="folder that receives one subfolder per brief "
                              "(default: reports/)")
+    parser.add_argument("--briefs", default=str(config.BRIEFS_TOML), metavar="FILE",
+                        help="the briefs file: which briefs and sweeps to build, with "
+                             "their parameters (default: notebooks/briefs.toml)")
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help="build only this brief (repeatable); names are in "
-                             "notebooks/briefs.toml")
+                        help="build only this brief or sweep (repeatable); names are in "
+                             "the briefs file")
     parser.add_argument("--as-of", default="", metavar="DATE",
                         help="last day of every brief's window, YYYY-MM-DD (default: the "
                              "sources' as_of, else the latest date_end)")
@@ -296,7 +299,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     request = BuildRequest(
         data=args.data or [], sources=args.sources or [], matches=args.matches,
         claims=args.claims, context=args.context,
-        out=args.out, only=args.only or [], as_of=args.as_of, jobs=args.jobs,
+        out=args.out, briefs=args.briefs, only=args.only or [], as_of=args.as_of, jobs=args.jobs,
         force=args.force, paper=args.paper, max_bytes=args.max_bytes,
         max_rows=args.max_rows)
     try:

@@ -40,6 +40,24 @@ def lead_sentence(summary: dict, window: Window, attacks: pd.DataFrame,
     return f"{text} {coverage_sentence(attacks, window, covered)}".strip()
 
 
+def scope_sentence(summary: dict) -> str:
+    """What a limited brief is limited to, and how many attacks it cannot place."""
+    filters = summary.get("filters") or {}
+    if not filters:
+        return ""
+    limits = "; ".join(f"{column.replace('_', ' ')} {' or '.join(values)}"
+                       for column, values in filters.items())
+    text = f"Limited to {limits}."
+    for column, count in (summary.get("unplaced") or {}).items():
+        if count:
+            text += (f" {_plural(count, 'attack')} possibly in the window "
+                     f"{'has' if count == 1 else 'have'} no known {column.replace('_', ' ')} "
+                     "and cannot be placed, so the counts leave "
+                     f"{'it' if count == 1 else 'them'} out.")
+    return (text + " The totals that the sources claim are about every attack, so this "
+            "brief does not set them against its counts.")
+
+
 def _runs(days: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """The spans of consecutive True days."""
     flags = np.concatenate([[False], days.to_numpy(dtype=bool), [False]])

@@ -82,8 +82,8 @@ def test_without_declared_coverage_the_brief_falls_back_and_says_so(tmp_path):
 
 
 def test_counts_csv_writes_covered_as_1_0_or_blank(tmp_path):
-    *_, summary, weeks = brief_numbers(*ARTICLE, "2021-01-13", "2021-02-09")
-    brief.write_outputs(tmp_path, weeks, summary, {})
+    inputs, window, _, summary, weeks = brief_numbers(*ARTICLE, "2021-01-13", "2021-02-09")
+    brief.write_outputs(tmp_path, weeks, summary, {}, inputs.attacks, window)
     lines = (tmp_path / "counts.csv").read_text().splitlines()
     assert lines[0].endswith(",covered")
     assert [line.rsplit(",", 1)[1] for line in lines[1:]] == ["0", "1", "1", "1"]

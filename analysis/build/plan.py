@@ -6,7 +6,8 @@ no table (see `runner` for the input check).
 A brief's tables come, in order of precedence, from its own [briefs.NAME] table (paths
 relative to the briefs file's folder), from the command line, or from the defaults (the
 article's data). A brief that names its tables is about them, as its title says, so the
-build's options never replace them."""
+build's options never replace them; and a brief that names its own attacks tables takes
+none of the article's claims, context events or sources unless it names them too."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from .. import config
 from ..dates import parse_iso_day
 from ..exceptions import DataError, ParameterError, Problem
+from ..inputs.contract import FILTER_COLUMNS
 from ..inputs.documents import document_paths
 
 INPUTS_FILE = ".build-inputs"
@@ -48,6 +50,7 @@ class BuildRequest:
     claims: str | None = None
     context: str | None = None
     out: str = str(config.REPORTS_DIR)
+    briefs: str = str(config.BRIEFS_TOML)
     only: list[str] = field(default_factory=list)
     as_of: str = ""
     jobs: int = 2
@@ -75,6 +78,8 @@ class BriefJob:
     out_dir: Path
     paper: str
     inputs_hash: str = ""
+    # A sweep before it is expanded (see runner.expand_sweeps): the column it sweeps over.
+    sweep_over: str = ""
 
     @property
     def final_dir(self) -> Path:
@@ -83,22 +88,44 @@ class BriefJob:
     def outputs(self, folder: Path | None = None) -> list[Path]:
         folder = folder or self.final_dir
         return [folder / f"{self.name}.{ext}" for ext in ("ipynb", "html", "pdf")] + [
-            folder / "counts.csv", folder / "summary.json"]
+            folder / "counts.csv", folder / "summary.json", folder / "attack-ids.csv"]
 
 
-def read_brief_definitions(path: Path = config.BRIEFS_TOML) -> tuple[Path, dict[str, dict]]:
-    """The notebook and the parameter set of each brief, from briefs.toml."""
+def _read_toml(path: Path) -> dict:
     try:
         with path.open("rb") as fh:
             spec = tomllib.load(fh)
     except OSError as err:
-        raise ParameterError("briefs", str(path), f"cannot be read: {err.strerror}") from None
+        raise ParameterError("--briefs", str(path), f"cannot be read: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
-        raise ParameterError("briefs", str(path), f"is not valid TOML: {err}") from None
-    if "notebook" not in spec or not isinstance(spec.get("briefs"), dict):
-        raise ParameterError("briefs", str(path), "needs a 'notebook' key and [briefs.NAME] "
-                                                  "tables")
-    return path.parent / spec["notebook"], dict(spec["briefs"])
+        raise ParameterError("--briefs", str(path), f"is not valid TOML: {err}") from None
+    briefs, sweeps = spec.get("briefs", {}), spec.get("sweeps", {})
+    if ("notebook" not in spec or not isinstance(briefs, dict) or not isinstance(sweeps, dict)
+            or not (briefs or sweeps)):
+        raise ParameterError("--briefs", str(path), "needs a 'notebook' key and [briefs.NAME] "
+                                                    "or [sweeps.NAME] tables")
+    return spec
+
+
+def _notebook_path(briefs_toml: Path, notebook: str) -> Path:
+    """The `notebook` key: absolute, or beside the briefs file, or in notebooks/."""
+    given = Path(notebook).expanduser()
+    for candidate in (given, briefs_toml.parent / given, config.NOTEBOOKS_DIR / given):
+        if (given.is_absolute() or candidate != given) and candidate.is_file():
+            return candidate.resolve()
+    raise ParameterError("notebook", notebook, f"in {briefs_toml}: no such notebook beside "
+                                               f"it or in {config.NOTEBOOKS_DIR}")
+
+
+def read_brief_definitions(path: Path = config.BRIEFS_TOML) -> tuple[Path, dict[str, dict]]:
+    """The notebook and the parameter set of each brief, from a briefs file."""
+    spec = _read_toml(path)
+    return _notebook_path(path, spec["notebook"]), dict(spec.get("briefs", {}))
+
+
+def read_sweep_definitions(path: Path = config.BRIEFS_TOML) -> dict[str, dict]:
+    """Each [sweeps.NAME] table: `over` (the column swept over) and base parameters."""
+    return dict(_read_toml(path).get("sweeps", {}))
 
 
 def _param_path(value: str) -> str:
@@ -175,15 +202,19 @@ def check_request(request: BuildRequest) -> None:
                 raise ParameterError(option, item, problem)
 
 
-def line_of(briefs_toml: Path, brief: str, key: str) -> int:
-    """The line of `key` in the [briefs.NAME] table, for file:line messages (0 if the
-    key is not written there, e.g. a default taken from the notebook)."""
+def line_of(briefs_toml: Path, brief: str, key: str, table: str = "") -> int:
+    """The line of `key` in the [briefs.NAME] (or [sweeps.NAME]) table, for file:line
+    messages; the table's own line when `key` is "" (0 if not written there, e.g. a
+    default taken from the notebook)."""
     lines = briefs_toml.read_text(encoding="utf-8").splitlines()
-    header = re.compile(r"\s*\[\s*briefs\.\"?" + re.escape(brief) + r"\"?\s*\]")
+    kinds = table or "briefs|sweeps"
+    header = re.compile(r"\s*\[\s*(?:" + kinds + r")\.\"?" + re.escape(brief) + r"\"?\s*\]")
     inside = False
     for number, line in enumerate(lines, start=1):
         if line.lstrip().startswith("["):
             inside = bool(header.match(line))
+            if inside and not key:
+                return number
         elif inside and re.match(r"\s*\"?" + re.escape(key) + r"\"?\s*=", line):
             return number
     return 0
@@ -206,6 +237,8 @@ def brief_tables(name: str, definition: dict, request: BuildRequest,
                                             parameter, item, f"brief {name!r}: {problem}"))
         elif parameter in request.tables:
             value, base = request.tables[parameter], Path.cwd()
+        elif "data_path" in definition:
+            value, base = "", config.PROJECT_ROOT
         else:
             value, base = default, config.PROJECT_ROOT
         files = [(base / Path(item).expanduser()).resolve() for item in _items(value)]
@@ -239,27 +272,38 @@ def _input_files(tables: dict) -> list[Path]:
     return files
 
 
-def plan(request: BuildRequest, briefs_toml: Path = config.BRIEFS_TOML) -> list[BriefJob]:
-    """Describe each brief to build. Raises ParameterError for options that cannot work
-    and DataError for files that briefs.toml names but cannot be used."""
+def plan(request: BuildRequest) -> list[BriefJob]:
+    """Describe each brief to build; a sweep is one job with `sweep_over` set, expanded
+    once its data are loaded. Raises ParameterError for options that cannot work and
+    DataError for what the briefs file names but cannot be used."""
+    briefs_toml = Path(request.briefs).expanduser().resolve()
     notebook, definitions = read_brief_definitions(briefs_toml)
-    names = request.only or list(definitions)
-    unknown = [n for n in names if n not in definitions]
+    sweeps = read_sweep_definitions(briefs_toml)
+    names = request.only or [*definitions, *sweeps]
+    unknown = [n for n in names if n not in definitions and n not in sweeps]
     if unknown:
-        raise ParameterError("--only", ", ".join(unknown),
-                             "no such brief; known: " + ", ".join(definitions))
+        raise ParameterError("--only", ", ".join(unknown), "no such brief or sweep; known: "
+                             + ", ".join([*definitions, *sweeps]))
     check_request(request)
     cache: dict[Path, str] = {}
     code = _digest([notebook, *_package_files()], cache)
     out = Path(request.out).expanduser().resolve()
     jobs, problems = [], []
     for name in names:
-        tables, found = brief_tables(name, definitions[name], request, briefs_toml)
+        definition = dict(definitions.get(name) or sweeps[name])
+        over = str(definition.pop("over", "")) if name in sweeps else ""
+        if name in sweeps and over not in FILTER_COLUMNS:
+            problems.append(Problem(str(briefs_toml), line_of(briefs_toml, name, "over",
+                                                              "sweeps"),
+                                    "over", over, f"sweep {name!r}: must be one of "
+                                    + ", ".join(FILTER_COLUMNS)))
+            continue
+        tables, found = brief_tables(name, definition, request, briefs_toml)
         problems += found
         if found:
             continue
         parameters = {k: (list(map(str, v)) if isinstance(v, list) else str(v))
-                      for k, v in definitions[name].items() if k not in TABLE_OPTIONS}
+                      for k, v in definition.items() if k not in TABLE_OPTIONS}
         parameters.update(_table_parameters(tables))
         if str(request.as_of).strip():
             parameters["as_of"] = str(request.as_of).strip()
@@ -270,10 +314,23 @@ def plan(request: BuildRequest, briefs_toml: Path = config.BRIEFS_TOML) -> list[
             {"code": code, "files": _digest(_input_files(tables), cache),
              "parameters": hashed, "paper": request.paper, "name": name},
             sort_keys=True).encode()).hexdigest()
-        jobs.append(BriefJob(name, notebook, parameters, out, request.paper, inputs_hash))
+        jobs.append(BriefJob(name, notebook, parameters, out, request.paper, inputs_hash,
+                             sweep_over=over))
     if problems:
         raise DataError(problems)
     return jobs
+
+
+def swept(template: BriefJob, name: str, value: str) -> BriefJob:
+    """One brief of a sweep: the template limited to one value of its column. A title
+    with "{value}" gets the value there; any other title gets it appended."""
+    parameters = {**template.parameters, template.sweep_over: value}
+    title = str(parameters.get("title", template.name))
+    parameters["title"] = (title.replace("{value}", value) if "{value}" in title
+                           else f"{title}: {value}")
+    inputs_hash = hashlib.sha256(json.dumps([template.inputs_hash, name, value]).encode())
+    return BriefJob(name, template.notebook, parameters, template.out_dir, template.paper,
+                    inputs_hash.hexdigest())
 
 
 def is_up_to_date(job: BriefJob) -> bool:

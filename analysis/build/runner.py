@@ -23,6 +23,7 @@ from .plan import (
     line_of,
     mark_inputs,
     plan,
+    swept,
 )
 
 # Called with the kind of event ("unchanged", "stage", "built", "error", "warning") and
@@ -58,72 +59,149 @@ def _tables_key(parameters: dict) -> str:
     return json.dumps({k: parameters.get(k, "") for k in TABLE_OPTIONS}, sort_keys=True)
 
 
-def check_inputs(request: BuildRequest, jobs: list[BriefJob], briefs_toml: Path,
-                 report: Report) -> None:
-    """Load and check every brief's input tables with the loader and contract that
-    `validate` uses (each set of tables once, however many briefs share it), and each
-    brief's parameters as its notebook will, in this process. Raises one DataError with
-    every problem found; starts no kernel and writes nothing."""
-    from ..brief import check_parameters, load_inputs
-    from ..exceptions import DataWarning
+class _Loader:
+    """Each brief's tables, loaded and checked once however many briefs share them, with
+    the problems gathered (located in the briefs file where a parameter is to blame) and
+    each warning reported once."""
 
-    problems: list[Problem] = []
-    loaded: dict[str, object] = {}
-    shown: set[str] = set()
-    defaults = _notebook_defaults(jobs[0].notebook)
+    def __init__(self, request: BuildRequest, briefs_toml: Path, report: Report):
+        self.request, self.briefs_toml, self.report = request, briefs_toml, report
+        self.loaded: dict[str, object] = {}
+        self.problems: list[Problem] = []
+        self.shown: set[str] = set()
+
+    def problem(self, job: BriefJob, err: ParameterError) -> None:
+        self.problems.append(Problem(str(self.briefs_toml),
+                                     line_of(self.briefs_toml, job.name, err.name),
+                                     err.name, str(err.value), f"brief {job.name!r}: {err.reason}"))
+
+    def get(self, job: BriefJob):
+        from ..brief import load_inputs
+        from ..exceptions import DataWarning
+
+        key = _tables_key(job.parameters)
+        if key in self.loaded:
+            return self.loaded[key]
+        self.loaded[key] = None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                self.loaded[key] = load_inputs(
+                    **{k: job.parameters.get(k, "") for k in TABLE_OPTIONS},
+                    max_bytes=self.request.max_bytes, max_rows=self.request.max_rows)
+            except DataError as err:
+                self.problems += err.problems
+            except ParameterError as err:
+                self.problem(job, err)
+        for message in (str(w.message) for w in caught if issubclass(w.category, DataWarning)):
+            if message not in self.shown:
+                self.shown.add(message)
+                self.report("warning", message)
+        return self.loaded[key]
+
+    def window(self, job: BriefJob, defaults: dict):
+        """The brief's window, once its parameters check out as its notebook will
+        check them (None, with the problem recorded, when they do not)."""
+        from ..brief import check_parameters
+        from ..selection import Filters
+
+        inputs = self.get(job)
+        if inputs is None:
+            return None
+        parameters = {**defaults, **job.parameters}
+        try:
+            Filters.from_parameters(**parameters)
+            return check_parameters(parameters, inputs)
+        except ParameterError as err:
+            self.problem(job, err)
+            return None
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise DataError(self.problems)
+
+
+def expand_sweeps(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> list[BriefJob]:
+    """Each sweep becomes one brief per known value of its column among the attacks that
+    can fall in its window. Names that two briefs would share are an error, before
+    anything is built."""
+    from ..selection import Filters, apply, slug, values_in_window
+
+    briefs_toml = loader.briefs_toml
+    made = {job.name: f"brief {job.name!r}" for job in jobs if not job.sweep_over}
+    out, problems = [], []
+    for job in jobs:
+        if not job.sweep_over:
+            out.append(job)
+            continue
+        window = loader.window(job, defaults)
+        if window is None:
+            continue
+        base = {**defaults, **job.parameters, job.sweep_over: ""}
+        limited, _ = apply(loader.get(job), Filters.from_parameters(**base), window)
+        values = values_in_window(limited.attacks, job.sweep_over, window)
+        if not values:
+            loader.report("warning", f"sweep {job.name!r}: no attack that can fall in its "
+                                     f"window has a known {job.sweep_over}, so it makes no brief")
+        for value in values:
+            name = f"{job.name}-{slug(value)}"
+            clash = (f"is also made by {made[name]}" if name in made
+                     else "has no letters or digits to name a brief by" if not slug(value)
+                     else "")
+            if clash:
+                problems.append(Problem(str(briefs_toml), line_of(briefs_toml, job.name, "",
+                                                                  "sweeps"),
+                                        job.sweep_over, value,
+                                        f"sweep {job.name!r}: the brief {name!r} {clash}"))
+                continue
+            made[name] = f"sweep {job.name!r} ({job.sweep_over} {value!r})"
+            out.append(swept(job, name, value))
+    loader.raise_problems()
+    if problems:
+        raise DataError(problems)
+    return out
+
+
+def check_inputs(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> dict:
+    """Load and check every brief's input tables with the loader and contract that
+    `validate` uses, and each brief's parameters as its notebook will, in this process.
+    Returns each brief's window (name -> Window). Raises one DataError with every
+    problem found; starts no kernel and writes nothing."""
+    briefs_toml = loader.briefs_toml
+    windows = {}
     for job in jobs:
         for key in job.parameters:
             if key not in defaults:
-                problems.append(Problem(str(briefs_toml), line_of(briefs_toml, job.name, key),
-                                        key, str(job.parameters[key]),
-                                        "the notebook has no such parameter; it has: "
-                                        + ", ".join(defaults)))
-        key = _tables_key(job.parameters)
-        if key not in loaded:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", DataWarning)
-                try:
-                    loaded[key] = load_inputs(
-                        **{k: job.parameters.get(k, "") for k in TABLE_OPTIONS},
-                        max_bytes=request.max_bytes, max_rows=request.max_rows)
-                except DataError as err:
-                    problems += err.problems
-                    loaded[key] = None
-                except ParameterError as err:
-                    problems.append(Problem(str(briefs_toml),
-                                            line_of(briefs_toml, job.name, err.name),
-                                            err.name, str(err.value),
-                                            f"brief {job.name!r}: {err.reason}"))
-                    loaded[key] = None
-            for message in (str(w.message) for w in caught
-                            if issubclass(w.category, DataWarning)):
-                if message not in shown:
-                    shown.add(message)
-                    report("warning", message)
-        if loaded[key] is None:
-            continue
-        try:
-            check_parameters({**defaults, **job.parameters}, loaded[key])
-        except ParameterError as err:
-            problems.append(Problem(str(briefs_toml), line_of(briefs_toml, job.name, err.name),
-                                    err.name, str(err.value), f"brief {job.name!r}: "
-                                                              f"{err.reason}"))
-    if problems:
-        raise DataError(problems)
+                loader.problems.append(Problem(
+                    str(briefs_toml), line_of(briefs_toml, job.name, key), key,
+                    str(job.parameters[key]),
+                    "the notebook has no such parameter; it has: " + ", ".join(defaults)))
+        window = loader.window(job, defaults)
+        if window is not None:
+            windows[job.name] = window
+    loader.raise_problems()
+    return windows
 
 
-def build_briefs(request: BuildRequest, *, briefs_toml: Path = config.BRIEFS_TOML,
-                 report: Report = _ignore) -> BuildReport:
+def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildReport:
     """Build the briefs the request asks for. Raises ParameterError or DataError (bad
     input: nothing was started or written); returns a BuildReport, whose `errors` list
     the briefs that failed (their last good versions are untouched)."""
-    jobs = plan(request, briefs_toml)
+    jobs = plan(request)
     outcome = BuildReport()
     if not jobs:
         return outcome
+    loader = _Loader(request, Path(request.briefs).expanduser().resolve(), report)
+    # Reading the notebook's defaults imports papermill: only when they are needed, so a
+    # build with nothing to do stays quick.
+    defaults = None
+    if any(job.sweep_over for job in jobs):
+        defaults = _notebook_defaults(jobs[0].notebook)
+        jobs = expand_sweeps(jobs, loader, defaults)
+    windows = {}
     if request.force or not all(is_up_to_date(job) for job in jobs):
-        check_inputs(request, jobs, briefs_toml, report)
-    out_dir = jobs[0].out_dir
+        windows = check_inputs(jobs, loader, defaults or _notebook_defaults(jobs[0].notebook))
+    out_dir = Path(request.out).expanduser().resolve()
     # The notebook's kernel loads the data itself, so it must apply the same limits;
     # worker processes and kernels inherit this process's environment.
     limits = {config.MAX_BYTES_ENV: str(request.max_bytes),
@@ -140,6 +218,11 @@ def build_briefs(request: BuildRequest, *, briefs_toml: Path = config.BRIEFS_TOM
                 report("unchanged", f"unchanged {job.name}: {job.final_dir}")
         tasks = [(job, publish.make_staging(out_dir, job.name)) for job in todo]
         try:
+            if tasks:
+                from .. import editions
+            for job, staging in tasks:
+                job.parameters["previous_edition"] = editions.carry_editions(
+                    job.final_dir, staging, f"{windows[job.name].end:%Y-%m-%d}")
             for result in run_local(tasks, min(request.jobs, len(tasks) or 1),
                                     lambda name, stage: report("stage", f"{name}: {stage}")):
                 job = result.job
@@ -160,4 +243,11 @@ def build_briefs(request: BuildRequest, *, briefs_toml: Path = config.BRIEFS_TOM
         finally:
             for _, staging in tasks:
                 publish.discard(staging)
+        # The index is read from the briefs' summaries: rewritten when one may have
+        # changed, and not otherwise, so a no-change build stays quick.
+        from ..render.index import INDEX_FILE
+        if tasks or not (out_dir / INDEX_FILE).is_file():
+            from ..render.index import write_index
+
+            write_index(out_dir)
     return outcome

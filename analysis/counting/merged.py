@@ -62,6 +62,13 @@ class Merged:
         return cls(table, np.empty((0, 2), dtype=np.int64),
                    np.ones(len(table), dtype=np.int64), 1)
 
+    def subset(self, keep: np.ndarray) -> Merged:
+        """Only the attacks where `keep` is True, with the pairs among them."""
+        position = np.cumsum(keep) - 1
+        pairs = self.duplicates[keep[self.duplicates[:, 0]] & keep[self.duplicates[:, 1]]]
+        return Merged(self.attacks[keep].reset_index(drop=True), position[pairs].reshape(-1, 2),
+                      self.table_sets[keep], self.table_count)
+
 
 def _days(values) -> np.ndarray:
     return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)

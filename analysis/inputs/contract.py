@@ -16,6 +16,9 @@ ATTACKS, CLAIMS, CONTEXT, SOURCES = "attacks", "claims", "context_events", "sour
 # Written in category columns for "not known"; a blank cell means the same.
 UNKNOWN = "unknown"
 
+# Attack columns a brief can be limited to, or swept over (see `selection`).
+FILTER_COLUMNS = ("region", "governorate", "target_type", "weapon")
+
 
 def parse_iso_days(s):
     """Strings to days; anything but a real YYYY-MM-DD day becomes NaT. One parse per

@@ -43,7 +43,8 @@ class Fragment:
         return self.html
 
 
-def title_block(title: str, window: Window, sources: pd.DataFrame) -> Fragment:
+def title_block(title: str, window: Window, sources: pd.DataFrame,
+                scope: str = "") -> Fragment:
     """The brief's title, window, as-of date and sources. Its metadata gives the
     exporter the document title and date."""
     titles = source_titles(sources)
@@ -54,8 +55,9 @@ def title_block(title: str, window: Window, sources: pd.DataFrame) -> Fragment:
                     "the end")
     elif titles:
         meta.append("Sources: " + "; ".join(esc(t) for t in titles))
+    limited = f'<p class="brief-scope">{esc(scope)}</p>' if scope else ""
     body = (f'<header class="brief-title"><h1>{esc(title)}</h1>'
-            f'<p class="brief-meta">{" · ".join(meta)}</p></header>')
+            f'<p class="brief-meta">{" · ".join(meta)}</p>{limited}</header>')
     return Fragment(body, text=str(title), metadata={"brief": {
         "title": str(title), "as_of": f"{window.end:%Y-%m-%d}",
         "window_start": f"{window.start:%Y-%m-%d}", "sources": titles}})
@@ -73,9 +75,12 @@ def key_numbers(summary: dict) -> Fragment:
         rate_box = (f"{rate:.2f}", f"attacks per week expected{over}"
                     + (f" (range {rate_lo:.2f}–{rate_hi:.2f})"
                        if f"{rate_lo:.2f}" != f"{rate_hi:.2f}" else ""))
+    filters = summary.get("filters") or {}
+    only = ("; limited to " + "; ".join(f"{c.replace('_', ' ')} {' or '.join(v)}"
+                                        for c, v in filters.items())) if filters else ""
     boxes = [
         (f"{summary['attacks_expected']:.1f}", "attacks expected in the window, "
-         "spreading each undated attack evenly over its date window"),
+         f"spreading each undated attack evenly over its date window{only}"),
         (count_range(certain, possible),
          "attacks certainly in the window" if certain == possible
          else "attacks certainly to possibly in the window"),

@@ -1,0 +1,130 @@
+"""Briefs limited to part of the data: a region, governorates, target types or weapons.
+
+Each filter is blank (everything), one value, or a list of values. A filtered brief counts
+the distinct attacks whose value is known and chosen. An attack whose value is unknown in
+a filtered column cannot be placed: it is left out of the counts and counted apart, so a
+reader sees how much the limit may hide, never a silent drop.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .brief import Inputs
+from .counting.frequency import Window
+from .exceptions import ParameterError
+from .inputs import contract
+
+FILTER_COLUMNS = contract.FILTER_COLUMNS
+
+
+def _values(value) -> tuple[str, ...]:
+    """A parameter as its values: "" is none, a string one, a list several."""
+    items = value if isinstance(value, list | tuple) else [value]
+    return tuple(dict.fromkeys(str(v).strip() for v in items if str(v or "").strip()))
+
+
+def _folded(text) -> str:
+    return str(text).strip().casefold()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The chosen values of each filtered column (columns left blank are absent)."""
+
+    chosen: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_parameters(cls, **parameters) -> Filters:
+        """Check each filter against the contract: a category column takes only its
+        allowed values (not `unknown`, which places nothing); governorate is free text,
+        compared without regard to case or surrounding spaces."""
+        enums = {f.name: f.enum for f in contract.fields(contract.ATTACKS)}
+        chosen = {}
+        for column in FILTER_COLUMNS:
+            values = _values(parameters.get(column, ""))
+            allowed = tuple(v for v in enums.get(column) or () if v != contract.UNKNOWN)
+            for value in values:
+                if allowed and value not in allowed:
+                    raise ParameterError(column, value, "not one of: " + ", ".join(allowed))
+            if values:
+                chosen[column] = values
+        return cls(chosen)
+
+    def __bool__(self) -> bool:
+        return bool(self.chosen)
+
+    def describe(self) -> str:
+        """In words, e.g. "region Kurdistan Region; weapon rocket or drone"."""
+        return "; ".join(f"{column.replace('_', ' ')} {' or '.join(values)}"
+                         for column, values in self.chosen.items())
+
+    def suffix(self) -> str:
+        """For chart titles and captions: "" for everything, else " — <describe()>"."""
+        return f" — {self.describe()}" if self else ""
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {column: list(values) for column, values in self.chosen.items()}
+
+
+def _known_and_chosen(attacks: pd.DataFrame, column: str,
+                      values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    if column not in attacks:
+        return np.zeros(len(attacks), bool), np.zeros(len(attacks), bool)
+    cells = attacks[column].astype(object).to_numpy()
+    known = pd.notna(cells)
+    known[known] = cells[known] != contract.UNKNOWN
+    wanted = {_folded(v) for v in values}
+    chosen = known & np.array([known_ and _folded(c) in wanted
+                               for known_, c in zip(known, cells, strict=True)], dtype=bool)
+    return known, chosen
+
+
+def apply(inputs: Inputs, filters: Filters, window: Window) -> tuple[Inputs, dict[str, int]]:
+    """The inputs limited to the chosen attacks, and for each filtered column how many
+    attacks possibly in the window it cannot place: their value there is unknown, and no
+    known value elsewhere rules them out. The sources' claims go: a claimed total is about
+    every attack, and set against part of them it would read as a gap."""
+    if not filters:
+        return inputs, {}
+    attacks = inputs.attacks
+    states = {c: _known_and_chosen(attacks, c, v) for c, v in filters.chosen.items()}
+    keep = np.logical_and.reduce([chosen for _, chosen in states.values()])
+    days = attacks["date_start"].to_numpy(), attacks["date_end"].to_numpy()
+    possible = (days[0] <= np.datetime64(window.end)) & (days[1] >= np.datetime64(window.start))
+    unplaced = {}
+    for column, (known, _) in states.items():
+        not_ruled_out = np.logical_and.reduce(
+            [chosen | ~known_other for other, (known_other, chosen) in states.items()
+             if other != column] or [np.ones(len(attacks), bool)])
+        unplaced[column] = int((possible & ~known & not_ruled_out).sum())
+    return replace(inputs, merged=inputs.merged.subset(keep),
+                   claims=inputs.claims.iloc[0:0]), unplaced
+
+
+def slug(value: str) -> str:
+    """A value as part of a brief's name: lowercase ASCII, each run of anything else one
+    "-" ("Salah al-Din" gives "salah-al-din")."""
+    ascii_text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def values_in_window(attacks: pd.DataFrame, column: str, window: Window) -> list[str]:
+    """The known values of a column among the attacks that can fall in the window, each
+    once (governorates compared without regard to case), in alphabetical order."""
+    if column not in attacks:
+        return []
+    days = attacks["date_start"].to_numpy(), attacks["date_end"].to_numpy()
+    possible = (days[0] <= np.datetime64(window.end)) & (days[1] >= np.datetime64(window.start))
+    cells = attacks.loc[possible, column].astype(object)
+    known = cells[cells.notna() & (cells != contract.UNKNOWN)].astype(str).str.strip()
+    first = dict.fromkeys(known)  # first spelling seen of each value
+    by_fold = {}
+    for value in first:
+        by_fold.setdefault(_folded(value), value)
+    return sorted(by_fold.values(), key=_folded)
