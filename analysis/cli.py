@@ -92,8 +92,8 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the briefs file: which briefs and sweeps to build, with "
                              "their parameters (default: notebooks/briefs.toml)")
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help="build only this brief or sweep (repeatable); names are in "
-                             "the briefs file")
+                        help="build only this brief, this sweep, or one brief of a sweep "
+                             "such as by-gov-anbar (repeatable)")
     parser.add_argument("--as-of", default="", metavar="DATE",
                         help="last day of every brief's window, YYYY-MM-DD (default: the "
                              "sources' as_of, else the latest date_end)")

@@ -103,7 +103,10 @@ def naive_chain(out: Path) -> list[list[str]]:
 
 
 def build_command(out: Path, data: Path | None = None, force: bool = True) -> list[str]:
+    # The same briefs as the naive chain, so the ratios compare like with like.
     command = [PYTHON, "-m", "analysis", "build", "--out", str(out)]
+    for name in BRIEFS:
+        command += ["--only", name]
     if data is not None:
         command += ["--data", str(data), "--claims", "", "--context", "", "--sources", ""]
     return command + (["--force"] if force else [])

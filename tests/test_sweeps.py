@@ -88,6 +88,17 @@ def test_a_sweep_makes_one_brief_per_value_in_the_window(tmp_path):
     assert len({j.inputs_hash for j in jobs.values()}) == len(jobs)
 
 
+def test_only_picks_a_whole_sweep_or_one_of_its_briefs(tmp_path):
+    briefs_toml = user_folder(tmp_path)
+    assert {job.name for job in planned(briefs_toml, only=["by-gov-anbar", "kurdistan"])} == {
+        "by-gov-anbar", "kurdistan"}
+    assert all(job.name.startswith("by-gov-") for job in planned(briefs_toml, only=["by-gov"]))
+    with pytest.raises(ParameterError, match="no sweep makes such a brief"):
+        planned(briefs_toml, only=["by-gov-atlantis"])
+    with pytest.raises(ParameterError, match="no such brief or sweep"):
+        planned(briefs_toml, only=["nothing"])
+
+
 def test_names_that_collide_stop_the_build_before_anything_runs(tmp_path):
     clash = BRIEFS + '\n[briefs.by-gov-anbar]\ntitle = "Mine"\ndata_path = "attacks.csv"\n'
     with pytest.raises(DataError) as info:

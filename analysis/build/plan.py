@@ -279,11 +279,15 @@ def plan(request: BuildRequest) -> list[BriefJob]:
     briefs_toml = Path(request.briefs).expanduser().resolve()
     notebook, definitions = read_brief_definitions(briefs_toml)
     sweeps = read_sweep_definitions(briefs_toml)
-    names = request.only or [*definitions, *sweeps]
-    unknown = [n for n in names if n not in definitions and n not in sweeps]
-    if unknown:
-        raise ParameterError("--only", ", ".join(unknown), "no such brief or sweep; known: "
-                             + ", ".join([*definitions, *sweeps]))
+    names = []
+    for name in request.only or [*definitions, *sweeps]:
+        # One brief of a sweep (by-gov-anbar) is made by its sweep, then picked out.
+        made_by = name if name in definitions or name in sweeps else next(
+            (sweep for sweep in sweeps if name.startswith(f"{sweep}-")), None)
+        if made_by is None:
+            raise ParameterError("--only", name, "no such brief or sweep; known: "
+                                 + ", ".join([*definitions, *sweeps]))
+        names += [made_by] if made_by not in names else []
     check_request(request)
     cache: dict[Path, str] = {}
     code = _digest([notebook, *_package_files()], cache)

@@ -159,7 +159,23 @@ def expand_sweeps(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> list
     loader.raise_problems()
     if problems:
         raise DataError(problems)
-    return out
+    return _only(out, jobs, loader.request.only)
+
+
+def _only(expanded: list[BriefJob], planned: list[BriefJob], only: list[str]) -> list[BriefJob]:
+    """The briefs --only asks for: whole sweeps by their names, or single briefs of one."""
+    if not only:
+        return expanded
+    whole = {job.name for job in planned if job.sweep_over and job.name in only}
+    chosen = [job for job in expanded if job.name in only
+              or any(job.name.startswith(f"{sweep}-") for sweep in whole)]
+    missing = sorted(set(only) - {job.name for job in chosen} - whole)
+    if missing:
+        planned_names = {job.name for job in planned}
+        made = [job.name for job in expanded if job.name not in planned_names]
+        raise ParameterError("--only", ", ".join(missing), "no sweep makes such a brief; the "
+                             "sweeps make: " + (", ".join(made) or "none"))
+    return chosen
 
 
 def check_inputs(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> dict:
