@@ -1,8 +1,9 @@
 """Command-line interface: `python -m analysis validate|import|match|build` (also
 `iraq-briefs`).
 
-The only module that knows about the terminal: it turns arguments into library calls,
-prints what the library reports, and picks the exit code from the class of an error.
+With `terminal`, the only code that knows about the terminal: it turns arguments into
+library calls, prints what the library reports, and picks the exit code from the class of
+an error.
 Exit codes: 0 success, 1 a brief failed to build, 2 bad input or bad arguments.
 Heavy libraries are imported inside the commands, so `--help` and the no-change build
 stay fast.
@@ -104,6 +105,9 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rebuild even when the inputs are unchanged")
     parser.add_argument("--paper", choices=PAPERS, default="A4",
                         help="PDF page size (default: %(default)s)")
+    parser.add_argument("--timings", action="store_true",
+                        help="after the build, print the seconds each brief spent in each "
+                             "stage")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -278,20 +282,6 @@ def cmd_match(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _build_reporter(show_stages: bool):
-    def report(kind: str, message: str) -> None:
-        if kind == "error":
-            print(f"error: {message}", file=sys.stderr, flush=True)
-        elif kind == "warning":
-            print(f"warning: {message}", file=sys.stderr, flush=True)
-        elif kind == "stage":
-            if show_stages:
-                print(f"  {message}", file=sys.stderr, flush=True)
-        else:
-            print(message, flush=True)
-    return report
-
-
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build_briefs
     from .build.plan import BuildRequest
@@ -302,11 +292,18 @@ def cmd_build(args: argparse.Namespace) -> int:
         out=args.out, briefs=args.briefs, only=args.only or [], as_of=args.as_of, jobs=args.jobs,
         force=args.force, paper=args.paper, max_bytes=args.max_bytes,
         max_rows=args.max_rows)
+    from .terminal import BuildDisplay, timings_table
+
+    display = BuildDisplay()
     try:
-        result = build_briefs(request, report=_build_reporter(sys.stderr.isatty()))
+        result = build_briefs(request, report=display)
     except (BadInputError, OSError) as err:
         print_error(err)
         return exit_code(err)
+    finally:
+        display.close()
+    if args.timings and result.timings:
+        print(timings_table(result.timings))
     return EXIT_BUILD_FAILED if result.errors else EXIT_OK
 
 

@@ -19,6 +19,9 @@ FIRST, LAST = np.datetime64("2018-01-01"), np.datetime64("2022-12-31")
 REGIONS = ["Kurdistan Region", "Federal Iraq", "unknown"]
 TARGETS = ["military_base", "diplomatic_facility", "logistics_convoy", "other", "unknown"]
 WEAPONS = ["rocket", "ied", "drone", "other", "unknown"]
+# Twelve governorates, so that a sweep over them makes twelve briefs.
+GOVERNORATES = ["Anbar", "Babil", "Baghdad", "Basra", "Dhi Qar", "Diyala", "Erbil", "Kirkuk",
+                "Nineveh", "Qadisiyah", "Salah al-Din", "Wasit"]
 
 
 def generate(rows: int, seed: int = 2021) -> pd.DataFrame:
@@ -32,6 +35,7 @@ def generate(rows: int, seed: int = 2021) -> pd.DataFrame:
         "event_id": [f"SYN-{i:08d}" for i in range(rows)],
         "date_start": np.datetime_as_string(start, unit="D"),
         "date_end": np.datetime_as_string(end, unit="D"),
+        "governorate": rng.choice(GOVERNORATES, rows),
         "region": rng.choice(REGIONS, rows),
         "target_type": rng.choice(TARGETS, rows),
         "weapon": rng.choice(WEAPONS, rows),

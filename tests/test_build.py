@@ -171,3 +171,16 @@ def test_title_with_code_stays_a_string(tmp_path, dataset):
     heading = re.search(r"<h1>(.*?)</h1>", page).group(1)
     assert html_lib.unescape(heading) == hostile
     assert not list(tmp_path.rglob("PWNED"))
+
+
+def test_timings_name_every_stage_of_each_brief_that_ran(built):
+    dataset, out, _ = built
+    result = build(dataset, out, "--force", "--timings")
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.split("seconds per stage", 1)[1].splitlines()[1:]
+    assert table[0].split() == ["brief", "starting", "notebook", "HTML", "PDF", "total"]
+    names = {line.split()[0] for line in table[1:-1]}
+    assert names == {"since-2019", "since-inauguration", "since-2019-all-sources"}
+    for line in table[1:]:
+        *stages, total = map(float, line.split()[-5:])
+        assert all(s > 0 for s in stages) and total == pytest.approx(sum(stages), abs=0.02)

@@ -160,6 +160,53 @@ def test_stages_are_shown_only_on_a_terminal(fake_build, capsys):
     assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal
 
 
+def test_timings_are_printed_only_when_asked(fake_build, capsys):
+    timings = {"b": {"starting": 0.5, "executing the notebook": 3.25, "rendering HTML": 0.25,
+                     "rendering PDF": 1.0},
+               "a": {"starting": 0.25, "executing the notebook": 2.0}}
+    fake_build(lambda report: BuildReport(timings=timings))
+    assert main(["build"]) == 0
+    assert "seconds per stage" not in capsys.readouterr().out
+    assert main(["build", "--timings"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["brief", "starting", "notebook", "HTML", "PDF", "total"]
+    assert lines[2].split() == ["a", "0.25", "2.00", "0.00", "0.00", "2.25"]
+    assert lines[3].split() == ["b", "0.50", "3.25", "0.25", "1.00", "5.00"]
+    assert lines[4].split() == ["all", "briefs", "0.75", "5.25", "0.25", "1.00", "7.25"]
+
+
+def events(display, names, fail=""):
+    display("planned", str(len(names)))
+    for name in names:
+        display("stage", f"{name}: executing the notebook")
+        if name == fail:
+            display("error", f"brief '{name}': it broke")
+        else:
+            display("built", f"built {name} in 1.0 s: out/{name}")
+    display.close()
+
+
+def test_a_terminal_gets_one_bar_with_failures_above_it(capsys):
+    from analysis.terminal import BuildDisplay
+
+    events(BuildDisplay(on_terminal=True), [f"b{i}" for i in range(5)], fail="b2")
+    captured = capsys.readouterr()
+    assert "5/5" in captured.err and "error: brief 'b2': it broke" in captured.err
+    assert captured.err.index("error: brief 'b2'") < captured.err.rindex("5/5")
+    assert captured.out.count("built b") == 4
+
+
+def test_off_a_terminal_or_for_few_briefs_one_line_per_brief_and_no_bar(capsys):
+    from analysis.terminal import BuildDisplay
+
+    events(BuildDisplay(on_terminal=False), [f"b{i}" for i in range(5)], fail="b2")
+    captured = capsys.readouterr()
+    assert captured.err == "error: brief 'b2': it broke\n"
+    assert captured.out.splitlines() == [f"built b{i} in 1.0 s: out/b{i}" for i in (0, 1, 3, 4)]
+    events(BuildDisplay(on_terminal=True), ["a", "b"])
+    assert "2/2" not in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------------------
 # Exit codes by class, and errors that cross process boundaries
 

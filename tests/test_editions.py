@@ -64,9 +64,9 @@ def all_files(folder):
 def test_attack_ids_lists_the_attacks_possibly_in_the_window_in_order():
     window = Window("2021-03-06", "2021-03-31")
     text = attack_ids(EDITION_2, window).decode()
-    assert text == "event_id,date_start,date_end\nA-5,2021-03-18,2021-03-18\n"
+    assert text == "event_id\nA-5\n"
     text = attack_ids(EDITION_1, Window(START, "2021-03-10")).decode()
-    assert text.splitlines()[1:] == ["A-1,2021-03-05,2021-03-05", "A-2,2021-03-10,2021-03-12"]
+    assert text.splitlines()[1:] == ["A-1", "A-2"]
 
 
 def test_the_first_build_has_nothing_to_compare_with(tmp_path):

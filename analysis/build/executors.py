@@ -12,9 +12,10 @@ this: when one of its processes dies, the pool breaks and every brief in it fail
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -26,12 +27,15 @@ STARTING = "starting"
 
 @dataclass
 class Outcome:
-    """How one brief ended: `seconds` when it was built, else `error`."""
+    """How one brief ended: `seconds` when it was built, else `error`. `timings` gives
+    the seconds spent in each stage, as the parent saw them (STARTING is the worker's
+    own start-up)."""
 
     job: BriefJob
     staging: Path
     seconds: float | None = None
     error: BuildError | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _work(job: BriefJob, staging: Path, conn) -> None:
@@ -56,6 +60,16 @@ class _Running:
     process: multiprocessing.process.BaseProcess
     stage: str = STARTING
     outcome: Outcome | None = None
+    marks: list[tuple[str, float]] = field(default_factory=list)
+
+    def enter(self, stage: str) -> None:
+        self.stage = stage
+        self.marks.append((stage, time.perf_counter()))
+
+    def timings(self) -> dict[str, float]:
+        ends = [t for _, t in self.marks[1:]] + [time.perf_counter()]
+        return {stage: round(end - start, 3)
+                for (stage, start), end in zip(self.marks, ends, strict=True)}
 
 
 def run_local(tasks: list[tuple[BriefJob, Path]], workers: int,
@@ -75,6 +89,7 @@ def run_local(tasks: list[tuple[BriefJob, Path]], workers: int,
                 process.start()
                 send.close()  # the worker holds the only sending end: EOF means it ended
                 running[receive] = _Running(job, staging, process)
+                running[receive].enter(STARTING)
                 on_stage(job.name, STARTING)
             for conn in wait(list(running)):
                 state = running[conn]
@@ -84,15 +99,17 @@ def run_local(tasks: list[tuple[BriefJob, Path]], workers: int,
                     state.process.join()
                     conn.close()
                     del running[conn]
-                    yield state.outcome or Outcome(state.job, state.staging, error=(
+                    outcome = state.outcome or Outcome(state.job, state.staging, error=(
                         WorkerDiedError(state.job.name, state.stage, state.process.exitcode)))
+                    outcome.timings = state.timings()
+                    yield outcome
                     continue
                 except Exception as err:  # a result that cannot be unpickled
                     state.outcome = Outcome(state.job, state.staging, error=BuildError(
                         state.job.name, f"its result could not be read: {err}"))
                     continue
                 if kind == "stage":
-                    state.stage = value
+                    state.enter(value)
                     on_stage(state.job.name, value)
                 elif kind == "done":
                     state.outcome = Outcome(state.job, state.staging, seconds=value)

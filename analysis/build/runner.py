@@ -26,8 +26,9 @@ from .plan import (
     swept,
 )
 
-# Called with the kind of event ("unchanged", "stage", "built", "error", "warning") and
-# a line that says it; the command line decides where each kind is shown.
+# Called with the kind of event ("unchanged", "planned" (with the number of briefs about
+# to run), "stage", "built", "error", "warning") and a line that says it; the command
+# line decides where each kind is shown.
 Report = Callable[[str, str], None]
 
 
@@ -40,6 +41,8 @@ class BuildReport:
     built: dict[str, float] = field(default_factory=dict)  # name -> seconds
     unchanged: list[str] = field(default_factory=list)
     errors: list[BuildError] = field(default_factory=list)
+    # name -> stage -> seconds, for every brief that ran (built or failed)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _notebook_defaults(notebook: Path) -> dict:
@@ -239,9 +242,12 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
             for job, staging in tasks:
                 job.parameters["previous_edition"] = editions.carry_editions(
                     job.final_dir, staging, f"{windows[job.name].end:%Y-%m-%d}")
+            if tasks:
+                report("planned", str(len(tasks)))
             for result in run_local(tasks, min(request.jobs, len(tasks) or 1),
                                     lambda name, stage: report("stage", f"{name}: {stage}")):
                 job = result.job
+                outcome.timings[job.name] = result.timings
                 if result.error is None:
                     try:
                         mark_inputs(job, result.staging)
