@@ -108,6 +108,19 @@ def test_names_that_collide_stop_the_build_before_anything_runs(tmp_path):
     assert "'by-gov-anbar' is also made by brief 'by-gov-anbar'" in problem.message
 
 
+def test_a_swept_briefs_problem_is_located_in_its_sweep(tmp_path):
+    briefs_toml = user_folder(tmp_path, BRIEFS + 'colour = "red"\n')  # in [sweeps.by-gov]
+    request = BuildRequest(briefs=str(briefs_toml), out=str(tmp_path / "out"))
+    from analysis.build.runner import check_inputs
+
+    jobs = planned(briefs_toml)
+    loader = _Loader(request, briefs_toml.resolve(), lambda kind, message: None)
+    with pytest.raises(DataError) as info:
+        check_inputs(jobs, loader, _notebook_defaults(jobs[0].notebook))
+    lines = {(p.line, p.column) for p in info.value.problems}
+    assert lines == {(len(BRIEFS.splitlines()) + 1, "colour")}
+
+
 def test_a_sweep_over_a_column_that_is_not_a_filter_is_refused(tmp_path):
     with pytest.raises(DataError) as info:
         planned(user_folder(tmp_path, BRIEFS.replace('over = "governorate"', 'over = "notes"')))

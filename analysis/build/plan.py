@@ -80,6 +80,12 @@ class BriefJob:
     inputs_hash: str = ""
     # A sweep before it is expanded (see runner.expand_sweeps): the column it sweeps over.
     sweep_over: str = ""
+    # The [briefs.NAME] or [sweeps.NAME] table that defines it, for file:line messages.
+    defined_in: str = ""
+
+    @property
+    def table(self) -> str:
+        return self.defined_in or self.name
 
     @property
     def final_dir(self) -> Path:
@@ -334,7 +340,7 @@ def swept(template: BriefJob, name: str, value: str) -> BriefJob:
                            else f"{title}: {value}")
     inputs_hash = hashlib.sha256(json.dumps([template.inputs_hash, name, value]).encode())
     return BriefJob(name, template.notebook, parameters, template.out_dir, template.paper,
-                    inputs_hash.hexdigest())
+                    inputs_hash.hexdigest(), defined_in=template.name)
 
 
 def is_up_to_date(job: BriefJob) -> bool:

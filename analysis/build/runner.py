@@ -75,7 +75,7 @@ class _Loader:
 
     def problem(self, job: BriefJob, err: ParameterError) -> None:
         self.problems.append(Problem(str(self.briefs_toml),
-                                     line_of(self.briefs_toml, job.name, err.name),
+                                     line_of(self.briefs_toml, job.table, err.name),
                                      err.name, str(err.value), f"brief {job.name!r}: {err.reason}"))
 
     def get(self, job: BriefJob):
@@ -192,7 +192,7 @@ def check_inputs(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> dict:
         for key in job.parameters:
             if key not in defaults:
                 loader.problems.append(Problem(
-                    str(briefs_toml), line_of(briefs_toml, job.name, key), key,
+                    str(briefs_toml), line_of(briefs_toml, job.table, key), key,
                     str(job.parameters[key]),
                     "the notebook has no such parameter; it has: " + ", ".join(defaults)))
         window = loader.window(job, defaults)
