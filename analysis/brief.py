@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import config
@@ -72,13 +73,14 @@ def _combined_sources(tables: list[pd.DataFrame]) -> pd.DataFrame | None:
     problems = []
     for table in tables:
         path = table.attrs["path"]
-        lines = load.record_lines(Path(path))[1:]
-        for row, source_id in enumerate(table["source_id"].astype(str)):
-            if source_id in seen:
-                problems.append(Problem(path, int(lines[row]), "source_id", source_id,
-                                        f"also in {seen[source_id]}; a source_id must name "
-                                        "one source across the sources tables"))
-            seen.setdefault(source_id, path)
+        ids = table["source_id"].astype(str)
+        repeated = np.flatnonzero(ids.isin(list(seen)))
+        if len(repeated):  # the file is read again only to locate its problems
+            lines = load.record_lines(Path(path))[1:]
+            problems += [Problem(path, int(lines[row]), "source_id", ids.iloc[row],
+                                 f"also in {seen[ids.iloc[row]]}; a source_id must name one "
+                                 "source across the sources tables") for row in repeated]
+        seen.update(dict.fromkeys(set(ids) - set(seen), path))
     if problems:
         raise DataError(problems)
     return combined
@@ -232,8 +234,8 @@ def per_period(inputs: Inputs, window: Window, freq: str, covered: Coverage) -> 
     source declares every day of the period covered, 0 when not, blank when no source
     declares anything)."""
     counts = figures.per_period(inputs.merged, window, freq)
-    flags = coverage.period_covered(counts, covered.days)
-    counts["covered"] = flags.astype("Int64") if covered.declared else pd.NA
+    counts["covered"] = (coverage.period_covered(counts, covered.days) if covered.declared
+                         else pd.NA)
     counts["covered"] = counts["covered"].astype("Int64")
     counts.attrs["coverage_declared"] = covered.declared
     return counts
@@ -275,7 +277,10 @@ def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage, *,
     `unplaced` say what a limited brief is limited to, and how many attacks possibly in
     the window it cannot place (see `selection`)."""
     counts = figures.on_days(inputs.merged, window)
-    rated = figures.on_days(inputs.merged, window, covered.days)
+    # Over every day (no coverage declared, or all of it covered) the rates' figures are
+    # the window's: count once.
+    rated = (counts if covered.days.all()
+             else figures.on_days(inputs.merged, window, covered.days))
     rate_days = int(covered.days.sum())
 
     def weekly(value) -> float | None:

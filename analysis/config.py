@@ -26,6 +26,9 @@ RENDER_DIR = PACKAGE_DIR / "render"
 TEMPLATES_DIR = RENDER_DIR / "templates"
 MPLSTYLE = RENDER_DIR / "house.mplstyle"
 
+# The page listing every brief, at the top of a build's output folder (render/index.py).
+INDEX_FILE = "index.html"
+
 # Where the notebook writes when run by hand in Jupyter with its defaults (git-ignored).
 NOTEBOOK_RUN_DIR = REPORTS_DIR / "notebook-run"
 

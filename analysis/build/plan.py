@@ -129,11 +129,6 @@ def read_brief_definitions(path: Path = config.BRIEFS_TOML) -> tuple[Path, dict[
     return _notebook_path(path, spec["notebook"]), dict(spec.get("briefs", {}))
 
 
-def read_sweep_definitions(path: Path = config.BRIEFS_TOML) -> dict[str, dict]:
-    """Each [sweeps.NAME] table: `over` (the column swept over) and base parameters."""
-    return dict(_read_toml(path).get("sweeps", {}))
-
-
 def _param_path(value: str) -> str:
     """Paths as the notebook will see them: relative to the project root when inside it,
     so executed notebooks do not carry one machine's folders."""
@@ -283,8 +278,9 @@ def plan(request: BuildRequest) -> list[BriefJob]:
     once its data are loaded. Raises ParameterError for options that cannot work and
     DataError for what the briefs file names but cannot be used."""
     briefs_toml = Path(request.briefs).expanduser().resolve()
-    notebook, definitions = read_brief_definitions(briefs_toml)
-    sweeps = read_sweep_definitions(briefs_toml)
+    spec = _read_toml(briefs_toml)
+    notebook = _notebook_path(briefs_toml, spec["notebook"])
+    definitions, sweeps = dict(spec.get("briefs", {})), dict(spec.get("sweeps", {}))
     names = []
     for name in request.only or [*definitions, *sweeps]:
         # One brief of a sweep (by-gov-anbar) is made by its sweep, then picked out.

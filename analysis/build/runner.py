@@ -266,9 +266,9 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
             for _, staging in tasks:
                 publish.discard(staging)
         # The index is read from the briefs' summaries: rewritten when one may have
-        # changed, and not otherwise, so a no-change build stays quick.
-        from ..render.index import INDEX_FILE
-        if tasks or not (out_dir / INDEX_FILE).is_file():
+        # changed, and not otherwise, so a no-change build stays quick (the module
+        # imports matplotlib).
+        if tasks or not (out_dir / config.INDEX_FILE).is_file():
             from ..render.index import write_index
 
             write_index(out_dir)

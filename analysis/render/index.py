@@ -12,12 +12,13 @@ import math
 from pathlib import Path
 from urllib.parse import quote
 
+from .. import config
 from ..dates import long_day
 from ..files import write_atomic
 from .charts import count_range
 from .fragments import esc
 
-INDEX_FILE = "index.html"
+INDEX_FILE = config.INDEX_FILE
 
 # Static page, opened from disk or any web server: nothing may run, nothing may be fetched
 # from elsewhere, and the only style is the one below.
