@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .brief import Inputs
+from .counting import frequency
 from .counting.frequency import Window
 from .exceptions import ParameterError
 from .inputs import contract
@@ -76,13 +77,10 @@ def _known_and_chosen(attacks: pd.DataFrame, column: str,
                       values: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     if column not in attacks:
         return np.zeros(len(attacks), bool), np.zeros(len(attacks), bool)
-    cells = attacks[column].astype(object).to_numpy()
-    known = pd.notna(cells)
-    known[known] = cells[known] != contract.UNKNOWN
-    wanted = {_folded(v) for v in values}
-    chosen = known & np.array([known_ and _folded(c) in wanted
-                               for known_, c in zip(known, cells, strict=True)], dtype=bool)
-    return known, chosen
+    cells = attacks[column].astype(object)
+    is_known = frequency.known(cells)
+    folded = cells.where(is_known, "").astype(str).str.strip().str.casefold()
+    return is_known, is_known & folded.isin({_folded(v) for v in values}).to_numpy()
 
 
 def apply(inputs: Inputs, filters: Filters, window: Window) -> tuple[Inputs, dict[str, int]]:
@@ -95,8 +93,7 @@ def apply(inputs: Inputs, filters: Filters, window: Window) -> tuple[Inputs, dic
     attacks = inputs.attacks
     states = {c: _known_and_chosen(attacks, c, v) for c, v in filters.chosen.items()}
     keep = np.logical_and.reduce([chosen for _, chosen in states.values()])
-    days = attacks["date_start"].to_numpy(), attacks["date_end"].to_numpy()
-    possible = (days[0] <= np.datetime64(window.end)) & (days[1] >= np.datetime64(window.start))
+    possible = frequency.possibly_in(attacks, window)
     unplaced = {}
     for column, (known, _) in states.items():
         not_ruled_out = np.logical_and.reduce(
@@ -119,10 +116,8 @@ def values_in_window(attacks: pd.DataFrame, column: str, window: Window) -> list
     once (governorates compared without regard to case), in alphabetical order."""
     if column not in attacks:
         return []
-    days = attacks["date_start"].to_numpy(), attacks["date_end"].to_numpy()
-    possible = (days[0] <= np.datetime64(window.end)) & (days[1] >= np.datetime64(window.start))
-    cells = attacks.loc[possible, column].astype(object)
-    known = cells[cells.notna() & (cells != contract.UNKNOWN)].astype(str).str.strip()
+    cells = attacks.loc[frequency.possibly_in(attacks, window), column].astype(object)
+    known = cells[frequency.known(cells)].astype(str).str.strip()
     first = dict.fromkeys(known)  # first spelling seen of each value
     by_fold = {}
     for value in first:

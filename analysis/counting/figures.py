@@ -16,29 +16,17 @@ import numpy as np
 import pandas as pd
 
 from . import frequency
-from .frequency import Window
+from .frequency import Window, day_number, day_numbers, intervals
 from .merged import Merged, fewest_certain
-
-
-def _days(values) -> np.ndarray:
-    return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-
-
-def _intervals(merged: Merged) -> tuple[np.ndarray, np.ndarray]:
-    return _days(merged.attacks["date_start"]), _days(merged.attacks["date_end"])
-
-
-def _day(ts) -> int:
-    return int(_days([pd.Timestamp(ts)])[0])
 
 
 def per_period(merged: Merged, window: Window, freq: str) -> pd.DataFrame:
     """Exact, min, max and expected for each month or week of the window."""
     periods = frequency.attacks_per_period(merged.attacks, window, freq)
     if len(merged.duplicates):
-        s, e = _intervals(merged)
-        for i, (a, b) in enumerate(zip(_days(periods["period_start"]),
-                                       _days(periods["period_end"]), strict=True)):
+        s, e = intervals(merged.attacks)
+        for i, (a, b) in enumerate(zip(day_numbers(periods["period_start"]),
+                                       day_numbers(periods["period_end"]), strict=True)):
             certain = (s >= a) & (e <= b)
             periods.loc[i, ["exact", "min"]] = fewest_certain(certain, s == e, merged)
     return periods
@@ -49,11 +37,11 @@ def on_days(merged: Merged, window: Window, chosen_days: pd.Series | None = None
     every day of it; all of them when None). An attack is certainly on the chosen days
     when its whole date window is chosen, possibly when any day of it is; the expected
     figure adds each attack's share of days that are chosen."""
-    first, last = _day(window.start), _day(window.end)
+    first, last = day_number(window.start), day_number(window.end)
     chosen = (np.ones(last - first + 1, dtype=bool) if chosen_days is None
               else chosen_days.loc[window.start: window.end].to_numpy(dtype=bool))
     running = np.concatenate([[0], np.cumsum(chosen, dtype=np.int64)])
-    s, e = _intervals(merged)
+    s, e = intervals(merged.attacks)
     inside = (s <= last) & (e >= first)
     lo = np.clip(s, first, last) - first
     hi = np.clip(e, first, last) - first
@@ -76,8 +64,8 @@ def cumulative(merged: Merged, window: Window) -> pd.DataFrame:
     table = frequency.cumulative_counts(merged.attacks, window)
     if not len(merged.duplicates):
         return table
-    s, e = _intervals(merged)
-    first, last = _day(window.start), _day(window.end)
+    s, e = intervals(merged.attacks)
+    first, last = day_number(window.start), day_number(window.end)
     certain = (s >= first) & (e <= last)
     # The certain set only grows on days when some certain attack's window ends.
     for day in np.unique(e[certain]):
@@ -92,8 +80,8 @@ def breakdown(merged: Merged, column: str, window: Window) -> pd.DataFrame:
     attrs["unknown"] counts attacks possibly in the window whose value is unknown."""
     table = frequency.breakdown(merged.attacks, column, window)
     if len(merged.duplicates) and len(table):
-        s, e = _intervals(merged)
-        certain = (s >= _day(window.start)) & (e <= _day(window.end))
+        s, e = intervals(merged.attacks)
+        certain = (s >= day_number(window.start)) & (e <= day_number(window.end))
         values = merged.attacks[column].astype(object).to_numpy()
         for i, value in enumerate(table["value"]):
             chosen = certain & (values == value)

@@ -44,17 +44,33 @@ class Window:
         return int((self.end - self.start).days) + 1
 
 
-def _day_numbers(values) -> np.ndarray:
+def day_numbers(values) -> np.ndarray:
     """Dates as integer day numbers (days since 1970-01-01)."""
     return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
 
 
-def _day(ts) -> int:
+def day_number(ts) -> int:
+    """One date as its day number."""
     return int(np.datetime64(pd.Timestamp(ts).date(), "D").astype(np.int64))
 
 
-def _intervals(attacks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    return _day_numbers(attacks["date_start"]), _day_numbers(attacks["date_end"])
+def intervals(attacks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each attack's first and last day, as day numbers."""
+    return day_numbers(attacks["date_start"]), day_numbers(attacks["date_end"])
+
+
+def possibly_in(attacks: pd.DataFrame, window: Window) -> np.ndarray:
+    """Which attacks' date windows share a day with the window."""
+    s, e = intervals(attacks)
+    return (s <= day_number(window.end)) & (e >= day_number(window.start))
+
+
+def known(values) -> np.ndarray:
+    """Which cells of a category column hold a value: not blank, not "unknown"."""
+    values = np.asarray(values, dtype=object)
+    present = pd.notna(values)
+    present[present] = values[present] != UNKNOWN
+    return present
 
 
 def period_bounds(window: Window, freq: str) -> pd.DataFrame:
@@ -110,15 +126,15 @@ def _counts(s: np.ndarray, e: np.ndarray, edges: np.ndarray, last: int) -> dict:
 def attacks_per_period(attacks: pd.DataFrame, window: Window, freq: str) -> pd.DataFrame:
     """Exact, min, max and expected counts for each month or week of the window."""
     periods = period_bounds(window, freq)
-    s, e = _intervals(attacks)
-    counts = _counts(s, e, _day_numbers(periods["period_start"]), _day(window.end))
+    s, e = intervals(attacks)
+    counts = _counts(s, e, day_numbers(periods["period_start"]), day_number(window.end))
     return periods.assign(**counts)
 
 
 def window_counts(attacks: pd.DataFrame, start, end) -> dict:
     """The four figures for one period [start, end]."""
-    s, e = _intervals(attacks)
-    counts = _counts(s, e, np.array([_day(start)]), _day(end))
+    s, e = intervals(attacks)
+    counts = _counts(s, e, np.array([day_number(start)]), day_number(end))
     return {"exact": int(counts["exact"][0]), "min": int(counts["min"][0]),
             "max": int(counts["max"][0]), "expected": float(counts["expected"][0])}
 
@@ -126,9 +142,9 @@ def window_counts(attacks: pd.DataFrame, start, end) -> dict:
 def cumulative_counts(attacks: pd.DataFrame, window: Window) -> pd.DataFrame:
     """For each day t of the window, the figures for [window.start, t]: attacks exactly
     dated by t, certainly happened by t, possibly happened by t, expected by t."""
-    first, last = _day(window.start), _day(window.end)
+    first, last = day_number(window.start), day_number(window.end)
     days = last - first + 1
-    s, e = _intervals(attacks)
+    s, e = intervals(attacks)
     inside = (s <= last) & (e >= first)
     s, e = s[inside], e[inside]
     starts_in = s >= first
@@ -168,22 +184,20 @@ def breakdown(attacks: pd.DataFrame, column: str, window: Window) -> pd.DataFram
     """The four figures over the window for each known value of a category column.
     attrs["unknown"] counts attacks possibly in the window whose value is unknown."""
     columns = ["value", "exact", "min", "max", "expected"]
-    s, e = _intervals(attacks)
-    first, last = _day(window.start), _day(window.end)
-    possible = (s <= last) & (e >= first)
-    if column in attacks:
-        values = attacks[column].astype("object").to_numpy()
-        known = pd.notna(values) & (values != UNKNOWN)
-    else:
-        values, known = np.full(len(attacks), None, dtype=object), np.zeros(len(attacks), bool)
+    s, e = intervals(attacks)
+    first, last = day_number(window.start), day_number(window.end)
+    possible = possibly_in(attacks, window)
+    values = (attacks[column].astype("object").to_numpy() if column in attacks
+              else np.full(len(attacks), None, dtype=object))
+    is_known = known(values)
     rows = []
-    for value in pd.unique(values[known & possible]):
-        chosen = known & (values == value)
+    for value in pd.unique(values[is_known & possible]):
+        chosen = is_known & (values == value)
         counts = _counts(s[chosen], e[chosen], np.array([first]), last)
         rows.append({"value": value, **{k: v[0] for k, v in counts.items()}})
     frame = pd.DataFrame(rows, columns=columns)
     if len(frame):
         frame = frame.sort_values(["expected", "value"], ascending=[False, True],
                                   ignore_index=True)
-    frame.attrs.update(column=column, unknown=int((possible & ~known).sum()))
+    frame.attrs.update(column=column, unknown=int((possible & ~is_known).sum()))
     return frame

@@ -70,10 +70,6 @@ class Merged:
                       self.table_sets[keep], self.table_count)
 
 
-def _days(values) -> np.ndarray:
-    return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-
-
 def _global_rows(tables, names, matches) -> tuple[np.ndarray, np.ndarray]:
     """Positions of each pair's rows in the tables stacked in order."""
     offsets = np.cumsum([0] + [len(t) for t in tables])
@@ -131,8 +127,8 @@ def merge(tables: list[pd.DataFrame], matches: pd.DataFrame,
         raise ValueError("at most 62 tables can be merged")  # table sets are int64 masks
     checked = match.check_matches(matches, tables, names)
     ra, rb = _global_rows(tables, names, checked)
-    s = np.concatenate([_days(t["date_start"]) for t in tables])
-    e = np.concatenate([_days(t["date_end"]) for t in tables])
+    s = np.concatenate([frequency.day_numbers(t["date_start"]) for t in tables])
+    e = np.concatenate([frequency.day_numbers(t["date_end"]) for t in tables])
     table_of = np.repeat(np.arange(len(tables)), [len(t) for t in tables])
     ids = np.concatenate([t["event_id"].astype(str).to_numpy(dtype=object) for t in tables])
     decisions = checked["decision"].tolist()
@@ -175,8 +171,7 @@ def _carried(tables, group_of_row: np.ndarray, groups: int) -> dict[str, np.ndar
         values = np.concatenate([
             t[column].astype(object).to_numpy() if column in t
             else np.full(len(t), None, dtype=object) for t in tables])
-        known = pd.notna(values)
-        known[known] = values[known] != frequency.UNKNOWN
+        known = frequency.known(values)
         unknown = frequency.UNKNOWN if any(
             (t[column].astype(object) == frequency.UNKNOWN).any() for t in tables
             if column in t) else None
@@ -283,8 +278,8 @@ def fewest_certain(certain: np.ndarray, exactly_dated: np.ndarray, merged: Merge
 
 
 def _period_counts(merged: Merged, start, end, exact_limit: int) -> dict:
-    a, b = _days([pd.Timestamp(start)])[0], _days([pd.Timestamp(end)])[0]
-    s, e = _days(merged.attacks["date_start"]), _days(merged.attacks["date_end"])
+    a, b = frequency.day_number(start), frequency.day_number(end)
+    s, e = frequency.intervals(merged.attacks)
     certain = (s >= a) & (e <= b)
     ordinary = frequency.window_counts(merged.attacks, start, end)
     exact, minimum = fewest_certain(certain, s == e, merged, exact_limit)
