@@ -12,6 +12,7 @@ import pandas as pd
 from .brief import Coverage, Inputs, duplicate_decisions
 from .counting.frequency import Window
 from .dates import long_day
+from .inputs.contract import describe_filters
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -45,9 +46,7 @@ def scope_sentence(summary: dict) -> str:
     filters = summary.get("filters") or {}
     if not filters:
         return ""
-    limits = "; ".join(f"{column.replace('_', ' ')} {' or '.join(values)}"
-                       for column, values in filters.items())
-    text = f"Limited to {limits}."
+    text = f"Limited to {describe_filters(filters)}."
     for column, count in (summary.get("unplaced") or {}).items():
         if count:
             text += (f" {_plural(count, 'attack')} possibly in the window "

@@ -62,8 +62,7 @@ class Filters:
 
     def describe(self) -> str:
         """In words, e.g. "region Kurdistan Region; weapon rocket or drone"."""
-        return "; ".join(f"{column.replace('_', ' ')} {' or '.join(values)}"
-                         for column, values in self.chosen.items())
+        return contract.describe_filters(self.chosen)
 
     def suffix(self) -> str:
         """For chart titles and captions: "" for everything, else " — <describe()>"."""

@@ -99,12 +99,13 @@ def before_after(merged: Merged, pivot, window: Window,
     parts = frequency.split_at(pivot, window)
     rows = []
     for part in parts.values():
-        chosen = (pd.Series(True, index=pd.date_range(part.start, part.end, freq="D"))
-                  if rate_days is None else rate_days.loc[part.start: part.end])
-        covered = int(chosen.sum())
-        rated = on_days(merged, part, chosen)
+        chosen = None if rate_days is None else rate_days.loc[part.start: part.end]
+        covered = part.days if chosen is None else int(chosen.sum())
+        whole = on_days(merged, part)
+        # Every day chosen: the rate's figures are the part's own.
+        rated = whole if covered == part.days else on_days(merged, part, chosen)
         rows.append({"start": part.start, "end": part.end, "days": part.days,
-                     **on_days(merged, part), "rate_days": covered,
+                     **whole, "rate_days": covered,
                      "rate_per_week": rated["expected"] / covered * 7 if covered else np.nan})
     frame = pd.DataFrame(rows, index=list(parts))
     before, after = frame.loc["before", "rate_per_week"], frame.loc["after", "rate_per_week"]

@@ -20,6 +20,13 @@ UNKNOWN = "unknown"
 FILTER_COLUMNS = ("region", "governorate", "target_type", "weapon")
 
 
+def describe_filters(filters) -> str:
+    """Filters (column -> values) in words, e.g. "region Kurdistan Region; weapon rocket
+    or drone": one wording for the brief's title block, key numbers and charts."""
+    return "; ".join(f"{column.replace('_', ' ')} {' or '.join(values)}"
+                     for column, values in filters.items())
+
+
 def parse_iso_days(s):
     """Strings to days; anything but a real YYYY-MM-DD day becomes NaT. One parse per
     column: the fixed length rules out forms such as 2021-1-5 that the parser would

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..counting.frequency import Window
 from ..dates import long_day as day
+from ..inputs.contract import describe_filters
 from ..inputs.provenance import source_titles
 from .charts import count_range, to_svg
 
@@ -76,8 +77,7 @@ def key_numbers(summary: dict) -> Fragment:
                     + (f" (range {rate_lo:.2f}–{rate_hi:.2f})"
                        if f"{rate_lo:.2f}" != f"{rate_hi:.2f}" else ""))
     filters = summary.get("filters") or {}
-    only = ("; limited to " + "; ".join(f"{c.replace('_', ' ')} {' or '.join(v)}"
-                                        for c, v in filters.items())) if filters else ""
+    only = f"; limited to {describe_filters(filters)}" if filters else ""
     boxes = [
         (f"{summary['attacks_expected']:.1f}", "attacks expected in the window, "
          f"spreading each undated attack evenly over its date window{only}"),
