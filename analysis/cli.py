@@ -99,8 +99,15 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="last day of every brief's window, YYYY-MM-DD (default: the "
                              "sources' as_of, else the latest date_end)")
     parser.add_argument("--jobs", type=int, default=2, metavar="N",
-                        help="briefs built in parallel, each in its own worker process "
-                             "(default: %(default)s)")
+                        help="briefs built in parallel on this machine: worker processes, "
+                             "each with a warm kernel (default: %(default)s)")
+    parser.add_argument("--cell-timeout", type=float, default=config.CELL_TIMEOUT,
+                        metavar="SECONDS",
+                        help="a notebook cell running longer fails its brief and its kernel "
+                             "is replaced; 0 for no limit (default: %(default)g)")
+    parser.add_argument("--scheduler", default="", metavar="tcp://HOST:PORT",
+                        help="build on this Dask cluster instead, one task per brief; the "
+                             "output folder must be shared with its workers (see README)")
     parser.add_argument("--force", action="store_true",
                         help="rebuild even when the inputs are unchanged")
     parser.add_argument("--paper", choices=PAPERS, default="A4",
@@ -291,7 +298,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         claims=args.claims, context=args.context,
         out=args.out, briefs=args.briefs, only=args.only or [], as_of=args.as_of, jobs=args.jobs,
         force=args.force, paper=args.paper, max_bytes=args.max_bytes,
-        max_rows=args.max_rows)
+        max_rows=args.max_rows, cell_timeout=args.cell_timeout, scheduler=args.scheduler)
     from .terminal import BuildDisplay, timings_table
 
     display = BuildDisplay()

@@ -39,6 +39,10 @@ MAX_BYTES_ENV, MAX_ROWS_ENV = "IRAQ_BRIEFS_MAX_BYTES", "IRAQ_BRIEFS_MAX_ROWS"
 MAX_FILE_BYTES = int(os.environ.get(MAX_BYTES_ENV, 2 * 1024**3))
 MAX_ROWS = int(os.environ.get(MAX_ROWS_ENV, 10_000_000))
 
+# Seconds one notebook cell may run before its kernel counts as hung (--cell-timeout):
+# far above the few seconds a cell takes on ten million rows.
+CELL_TIMEOUT = 1800.0
+
 
 def resolve(path: str | Path | None) -> Path | None:
     """Resolve a user-given path: absolute paths stay, relative ones are taken from the

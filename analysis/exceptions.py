@@ -103,6 +103,21 @@ class NotebookCellError(BuildError):
                             self.notebook_path, self.source_line)
 
 
+class KernelLostError(BuildError):
+    """The kernel running a brief died, or did not finish a cell in time, so it was
+    replaced. The failed notebook is saved at `notebook_path` before this is raised."""
+
+    def __init__(self, brief: str, reason: str, cell_index: int, notebook_path: str):
+        self.reason, self.cell_index, self.notebook_path = reason, cell_index, notebook_path
+        where = f" in cell {cell_index}" if cell_index >= 0 else ""
+        super().__init__(brief, f"the kernel {reason}{where}; it was replaced\n"
+                                f"  the failed notebook is saved at {notebook_path} "
+                                "(cells counted from 0, as in that file)")
+
+    def __reduce__(self):
+        return type(self), (self.brief, self.reason, self.cell_index, self.notebook_path)
+
+
 class WorkerDiedError(BuildError):
     """The process building a brief ended without a result (killed, out of memory)."""
 

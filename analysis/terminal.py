@@ -11,7 +11,8 @@ import sys
 
 # Up to this many briefs, a line per brief reads better than a bar.
 BAR_ABOVE = 3
-STAGE_WORDS = {"starting": "starting", "executing the notebook": "notebook",
+STAGE_WORDS = {"starting": "starting", "starting the kernel": "kernel",
+               "executing the notebook": "notebook",
                "rendering HTML": "HTML", "rendering PDF": "PDF"}
 
 
@@ -85,4 +86,5 @@ def timings_table(timings: dict[str, dict[str, float]]) -> str:
     width = max(len(heads[0]), *(len(r[0]) for r in rows))
     lines = [heads[0].ljust(width) + "".join(f"{h:>10}" for h in heads[1:])]
     lines += [r[0].ljust(width) + "".join(f"{v:>10.2f}" for v in r[1:]) for r in rows]
-    return "\n".join(["seconds per stage (starting: the worker's own start-up)", *lines])
+    return "\n".join(["seconds per stage (starting: until a worker and its warm kernel are "
+                      "ready; kernel: a kernel started again)", *lines])

@@ -231,6 +231,9 @@ EXAMPLES = {
                                                     "reports/since-2019.failed.ipynb",
                                                     "counts = f(x)"),
     exceptions.WorkerDiedError: WorkerDiedError("since-2019", "rendering PDF", -9),
+    exceptions.KernelLostError: exceptions.KernelLostError(
+        "since-2019", "did not finish a cell within 600 s", 5,
+        "reports/since-2019.failed.ipynb"),
     exceptions.DataWarning: exceptions.DataWarning("f.csv:1: x: unknown column, ignored"),
 }
 

@@ -2,64 +2,172 @@
 staging folder, then render the executed notebook to HTML (nbconvert) and PDF
 (WeasyPrint) beside it. Publishing the folder is the caller's job (`publish`).
 
-In the manner of papermill: save the failed notebook, then raise.
+A `Worker` builds brief after brief on one warm kernel (see `kernels`), and keeps the
+HTML exporter and the PDF fonts it made for the first brief. In the manner of papermill:
+save the failed notebook, then raise.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..exceptions import BuildError, NotebookCellError
+from ..exceptions import BuildError, KernelLostError, NotebookCellError
 from ..files import write_atomic
 from .plan import BriefJob
 from .publish import failed_notebook_path
 
 # The stages a brief passes through, as reported to the reader of a build.
-EXECUTING, RENDERING_HTML, RENDERING_PDF = ("executing the notebook", "rendering HTML",
-                                            "rendering PDF")
+STARTING_KERNEL, EXECUTING, RENDERING_HTML, RENDERING_PDF = (
+    "starting the kernel", "executing the notebook", "rendering HTML", "rendering PDF")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What every worker of one build shares: the environment its kernels start with
+    (the build's size limits, which the notebook's loader reads), and how long one cell
+    may run before its kernel counts as hung (None: no limit)."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    cell_timeout: float | None = None
+
+
+def _prepare_rendering() -> None:
+    from ..render.exporter import brief_exporter
+    from ..render.pdf import pdf_renderer
+
+    for paper in ("A4", "Letter"):
+        brief_exporter(paper)
+    pdf_renderer()
+
+
+class Worker:
+    """Builds briefs one after another on one warm kernel. `start()` starts the kernel
+    ahead of the first brief; `close()` shuts it down."""
+
+    def __init__(self, settings: WorkerSettings = WorkerSettings()):
+        self.settings = settings
+        self.kernel = None
+        # nbconvert and WeasyPrint import and set up in a thread while the kernel starts
+        # and runs the first notebook: the worker is only waiting on the kernel then.
+        self._rendering_ready = threading.Thread(target=_prepare_rendering, daemon=True)
+        self._rendering_ready.start()
+
+    def start(self, cwd: str | Path = ".") -> None:
+        if self.kernel is None:
+            from .kernels import WarmKernel
+
+            self.kernel = WarmKernel(self.settings.env, str(cwd))
+
+    def close(self) -> None:
+        kernel, self.kernel = self.kernel, None
+        if kernel is not None:
+            kernel.shutdown()
+
+    def build(self, job: BriefJob, staging: Path,
+              on_stage: Callable[[str], None] = lambda stage: None) -> float:
+        """Build one brief into `staging`. Returns the seconds it took. Raises
+        NotebookCellError or KernelLostError (with the failed notebook saved) or
+        BuildError."""
+        started = time.perf_counter()
+        try:
+            notebook_out = staging / f"{job.name}.ipynb"
+            self._ready_kernel(job, on_stage)
+            on_stage(EXECUTING)
+            self._execute(job, notebook_out, staging)
+            self._rendering_ready.join()
+            _render(job, notebook_out, staging, on_stage)
+        except OSError as err:
+            # A full disk or a folder that turned read-only: say so; the last good brief
+            # stays.
+            where = f": {err.filename}" if err.filename else ""
+            raise BuildError(job.name, f"could not write the brief: {err.strerror or err}"
+                                       f"{where}") from None
+        return time.perf_counter() - started
+
+    def _ready_kernel(self, job: BriefJob, on_stage) -> None:
+        cwd = str(job.notebook.parent)
+        if self.kernel is not None:
+            try:
+                self.kernel.reset(cwd)
+                return
+            except Exception:  # dead, or stuck in its reset: a new one
+                self._discard_kernel()
+        on_stage(STARTING_KERNEL)
+        try:
+            self.start(cwd)
+        except Exception as err:
+            raise BuildError(job.name, f"its kernel could not start: "
+                                       f"{type(err).__name__}: {err}") from None
+        self.kernel.reset(cwd)
+
+    def _discard_kernel(self) -> None:
+        try:
+            self.close()
+        except Exception:  # already gone: nothing to shut down
+            self.kernel = None
+
+    def _execute(self, job: BriefJob, notebook_out: Path, staging: Path) -> None:
+        import papermill
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+        from papermill.exceptions import PapermillExecutionError
+
+        try:
+            papermill.execute_notebook(
+                str(job.notebook), str(notebook_out),
+                parameters={**job.parameters, "output_dir": str(staging)},
+                # The kernel already runs in the notebook's folder (its reset): papermill's
+                # own `cwd` would change this whole process's directory, threads and all.
+                progress_bar=False, log_output=False, report_mode=False,
+                execution_timeout=self.settings.cell_timeout,
+                km=self.kernel.km, kc=self.kernel.kc,
+            )
+        except PapermillExecutionError as err:
+            first_line = next((line for line in (err.source or "").splitlines()
+                               if line.strip()), "")
+            raise NotebookCellError(job.name, int(err.cell_index), err.ename, err.evalue,
+                                    _save_failed(job, notebook_out), first_line) from None
+        except (CellTimeoutError, DeadKernelError) as err:
+            self._discard_kernel()
+            reason = (f"did not finish a cell within {self.settings.cell_timeout:g} s"
+                      if isinstance(err, CellTimeoutError) else "died")
+            raise KernelLostError(job.name, reason, _running_cell(notebook_out),
+                                  _save_failed(job, notebook_out)) from None
+        except Exception:
+            self._discard_kernel()  # in an unknown state: the next brief gets a new one
+            raise
+
+
+def _save_failed(job: BriefJob, notebook_out: Path) -> str:
+    failed = failed_notebook_path(job.out_dir, job.name)
+    if notebook_out.is_file():
+        write_atomic(failed, notebook_out.read_bytes())
+    return str(failed)
+
+
+def _running_cell(notebook_path: Path) -> int:
+    """The index of the cell papermill marked as running when the kernel was lost."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(notebook_path, as_version=4)
+    except (OSError, ValueError):
+        return -1
+    return next((i for i, cell in enumerate(nb.cells)
+                 if cell.metadata.get("papermill", {}).get("status") == "running"), -1)
 
 
 def build_brief(job: BriefJob, staging: Path,
                 on_stage: Callable[[str], None] = lambda stage: None) -> float:
-    """Build one brief into `staging`. Returns the seconds it took. Raises
-    NotebookCellError (with the failed notebook saved) or BuildError."""
-    started = time.perf_counter()
+    """Build one brief on a kernel of its own (started and shut down here)."""
+    worker = Worker()
     try:
-        notebook_out = staging / f"{job.name}.ipynb"
-        on_stage(EXECUTING)
-        _execute(job, notebook_out, staging)
-        _render(job, notebook_out, staging, on_stage)
-    except OSError as err:
-        # A full disk or a folder that turned read-only: say so; the last good brief stays.
-        where = f": {err.filename}" if err.filename else ""
-        raise BuildError(job.name, f"could not write the brief: {err.strerror or err}"
-                                   f"{where}") from None
-    return time.perf_counter() - started
-
-
-def _execute(job: BriefJob, notebook_out: Path, staging: Path) -> None:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    try:
-        papermill.execute_notebook(
-            str(job.notebook), str(notebook_out),
-            parameters={**job.parameters, "output_dir": str(staging)},
-            kernel_name="python3", cwd=str(job.notebook.parent),
-            progress_bar=False, log_output=False, report_mode=False,
-            # The kernel's own start-up warnings are noise in a build's output; errors in
-            # cells still arrive through papermill.
-            extra_arguments=["--log-level=CRITICAL"],
-        )
-    except PapermillExecutionError as err:
-        failed = failed_notebook_path(job.out_dir, job.name)
-        write_atomic(failed, notebook_out.read_bytes())
-        first_line = next((line for line in (err.source or "").splitlines()
-                           if line.strip()), "")
-        raise NotebookCellError(job.name, int(err.cell_index), err.ename, err.evalue,
-                                str(failed), first_line) from None
+        return worker.build(job, staging, on_stage)
+    finally:
+        worker.close()
 
 
 def _render(job: BriefJob, notebook_path: Path, staging: Path, on_stage) -> None:

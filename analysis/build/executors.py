@@ -1,12 +1,13 @@
-"""Where briefs run: each brief in a worker process of its own, at most `workers` at a
-time, started from a fork server (clean: no threads or sockets inherited from the
-parent).
+"""Where briefs run on this machine: in `count` worker processes, started from a fork
+server (clean: no threads or sockets inherited from the parent), each building brief
+after brief on its own warm kernel.
 
-A process per brief keeps failures apart. A worker that is killed (SIGKILL, the
-out-of-memory killer, a crash inside a C library) takes down its own brief only; the
-parent knows which brief it was and what stage it had reached, because each worker
-reports its stages through a pipe, and the other briefs go on. (A shared pool cannot do
-this: when one of its processes dies, the pool breaks and every brief in it fails.)
+Each worker talks to the parent through a pipe of its own, so failures stay apart. A
+worker that is killed (SIGKILL, the out-of-memory killer, a crash inside a C library)
+takes down its own brief only: the parent knows which brief it was and what stage it had
+reached, because each worker reports its stages, and it starts another worker for the
+briefs still waiting. (A shared pool cannot do this: when one of its processes dies, the
+pool breaks and every brief in it fails.)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from ..exceptions import BuildError, WorkerDiedError
+from .execute import WorkerSettings
 from .plan import BriefJob
 
 STARTING = "starting"
@@ -28,8 +30,8 @@ STARTING = "starting"
 @dataclass
 class Outcome:
     """How one brief ended: `seconds` when it was built, else `error`. `timings` gives
-    the seconds spent in each stage, as the parent saw them (STARTING is the worker's
-    own start-up)."""
+    the seconds spent in each stage, as the parent saw them (STARTING is the wait for a
+    worker to be ready: its start-up and its kernel's, for the first brief it takes)."""
 
     job: BriefJob
     staging: Path
@@ -38,18 +40,34 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _work(job: BriefJob, staging: Path, conn) -> None:
-    """The worker: build one brief, telling the parent each stage, then the result."""
-    from .execute import build_brief
+def _serve(settings: WorkerSettings, conn) -> None:
+    """A worker: start a warm kernel, then build each brief the parent sends, telling it
+    each stage and the result, until the parent sends None or goes away."""
+    from .execute import Worker
 
+    worker = Worker(settings)
     try:
-        seconds = build_brief(job, staging, lambda stage: conn.send(("stage", stage)))
-        conn.send(("done", seconds))
-    except BuildError as err:
-        conn.send(("failed", err))
-    except Exception as err:  # a dead kernel, a library bug: one line, not a traceback
-        conn.send(("failed", BuildError(job.name, f"{type(err).__name__}: {err}")))
+        try:
+            worker.start()  # now, so that the kernel warms up while the parent checks inputs
+        except Exception:  # noqa: S110 - the first brief tries again and says why
+            pass
+        while True:
+            try:
+                task = conn.recv()
+            except EOFError:
+                break
+            if task is None:
+                break
+            job, staging = task
+            try:
+                seconds = worker.build(job, staging, lambda stage: conn.send(("stage", stage)))
+                conn.send(("done", seconds))
+            except BuildError as err:
+                conn.send(("failed", err))
+            except Exception as err:  # a library bug: one line, not a traceback
+                conn.send(("failed", BuildError(job.name, f"{type(err).__name__}: {err}")))
     finally:
+        worker.close()
         conn.close()
 
 
@@ -57,9 +75,7 @@ def _work(job: BriefJob, staging: Path, conn) -> None:
 class _Running:
     job: BriefJob
     staging: Path
-    process: multiprocessing.process.BaseProcess
     stage: str = STARTING
-    outcome: Outcome | None = None
     marks: list[tuple[str, float]] = field(default_factory=list)
 
     def enter(self, stage: str) -> None:
@@ -72,52 +88,105 @@ class _Running:
                 for (stage, start), end in zip(self.marks, ends, strict=True)}
 
 
-def run_local(tasks: list[tuple[BriefJob, Path]], workers: int,
-              on_stage: Callable[[str, str], None] = lambda name, stage: None,
-              ) -> Iterator[Outcome]:
-    """Build each (job, staging folder) in its own process; yield outcomes as they come."""
-    context = multiprocessing.get_context("forkserver")
-    queue = deque(tasks)
-    running: dict = {}
-    try:
-        while queue or running:
-            while queue and len(running) < workers:
-                job, staging = queue.popleft()
-                receive, send = context.Pipe(duplex=False)
-                process = context.Process(target=_work, args=(job, staging, send),
-                                          name=f"brief {job.name}", daemon=True)
-                process.start()
-                send.close()  # the worker holds the only sending end: EOF means it ended
-                running[receive] = _Running(job, staging, process)
-                running[receive].enter(STARTING)
-                on_stage(job.name, STARTING)
-            for conn in wait(list(running)):
-                state = running[conn]
+@dataclass
+class _Slot:
+    process: multiprocessing.process.BaseProcess
+    conn: object
+    running: _Running | None = None
+
+
+class LocalWorkers:
+    """Up to `count` worker processes on this machine, started at once (their kernels
+    warm up while the caller goes on), each building brief after brief. Use as a context
+    manager: leaving it stops the workers and their kernels."""
+
+    def __init__(self, count: int, settings: WorkerSettings):
+        self.count, self.settings = count, settings
+        self._context = multiprocessing.get_context("forkserver")
+        self._slots: list[_Slot] = []
+        for _ in range(count):
+            self._start_worker()
+
+    def _start_worker(self) -> _Slot:
+        parent_end, worker_end = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=_serve, args=(self.settings, worker_end),
+                                        name="brief worker", daemon=True)
+        process.start()
+        worker_end.close()  # the worker holds the only other end: EOF means it ended
+        slot = _Slot(process, parent_end)
+        self._slots.append(slot)
+        return slot
+
+    def run(self, tasks: list[tuple[BriefJob, Path]],
+            on_stage: Callable[[str, str], None] = lambda name, stage: None,
+            ) -> Iterator[Outcome]:
+        """Build each (job, staging folder); yield outcomes as they come. A worker that
+        dies takes its own brief down only: the brief fails, naming the stage it had
+        reached, and a new worker takes over the briefs still waiting."""
+        queue = deque(tasks)
+        while queue or any(slot.running for slot in self._slots):
+            for slot in self._slots:
+                if queue and slot.running is None:
+                    job, staging = queue.popleft()
+                    slot.running = _Running(job, staging)
+                    slot.running.enter(STARTING)
+                    on_stage(job.name, STARTING)
+                    try:
+                        slot.conn.send((job, staging))
+                    except OSError:  # it died while idle: the wait below reports it
+                        pass
+            by_conn = {slot.conn: slot for slot in self._slots if slot.running}
+            for conn in wait(list(by_conn)):
+                slot = by_conn[conn]
+                state = slot.running
                 try:
                     kind, value = conn.recv()
                 except EOFError:
-                    state.process.join()
+                    slot.process.join()
                     conn.close()
-                    del running[conn]
-                    outcome = state.outcome or Outcome(state.job, state.staging, error=(
-                        WorkerDiedError(state.job.name, state.stage, state.process.exitcode)))
+                    self._slots.remove(slot)
+                    if queue:
+                        self._start_worker()
+                    outcome = Outcome(state.job, state.staging, error=WorkerDiedError(
+                        state.job.name, state.stage, slot.process.exitcode))
                     outcome.timings = state.timings()
                     yield outcome
                     continue
                 except Exception as err:  # a result that cannot be unpickled
-                    state.outcome = Outcome(state.job, state.staging, error=BuildError(
-                        state.job.name, f"its result could not be read: {err}"))
-                    continue
+                    kind, value = "failed", BuildError(
+                        state.job.name, f"its result could not be read: {err}")
                 if kind == "stage":
                     state.enter(value)
                     on_stage(state.job.name, value)
-                elif kind == "done":
-                    state.outcome = Outcome(state.job, state.staging, seconds=value)
+                    continue
+                slot.running = None
+                outcome = (Outcome(state.job, state.staging, seconds=value) if kind == "done"
+                           else Outcome(state.job, state.staging, error=value))
+                outcome.timings = state.timings()
+                yield outcome
+
+    def close(self) -> None:
+        """Ask each worker to stop (it shuts its kernel down); stop by force any that is
+        still building (interrupted) or does not stop in time."""
+        for slot in self._slots:
+            try:
+                if slot.running is None:
+                    slot.conn.send(None)
                 else:
-                    state.outcome = Outcome(state.job, state.staging, error=value)
-    finally:
-        # Interrupted (Ctrl-C, an error in the caller): stop the workers still running.
-        for state in running.values():
-            state.process.terminate()
-        for state in running.values():
-            state.process.join()
+                    slot.process.terminate()
+            except OSError:  # already gone
+                pass
+        deadline = time.monotonic() + 10
+        for slot in self._slots:
+            slot.process.join(max(0.0, deadline - time.monotonic()))
+            if slot.process.is_alive():
+                slot.process.terminate()
+                slot.process.join()
+            slot.conn.close()
+        self._slots = []
+
+    def __enter__(self) -> LocalWorkers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -58,6 +58,8 @@ class BuildRequest:
     paper: str = "A4"
     max_bytes: int = config.MAX_FILE_BYTES
     max_rows: int = config.MAX_ROWS
+    cell_timeout: float = config.CELL_TIMEOUT  # seconds; 0 for no limit
+    scheduler: str = ""  # a Dask scheduler's address, or "" to build on this machine
 
     @property
     def tables(self) -> dict[str, str | list[str]]:
@@ -187,6 +189,11 @@ def check_request(request: BuildRequest) -> None:
         raise ParameterError("--as-of", request.as_of, "must be a date in the form YYYY-MM-DD")
     if request.jobs < 1:
         raise ParameterError("--jobs", request.jobs, "must be 1 or more")
+    if not request.cell_timeout >= 0:
+        raise ParameterError("--cell-timeout", request.cell_timeout, "must be 0 or more")
+    if request.scheduler and "://" not in request.scheduler:
+        raise ParameterError("--scheduler", request.scheduler,
+                             "must be a scheduler address such as tcp://HOST:8786")
     out = Path(request.out).expanduser()
     if out.exists() and not out.is_dir():
         raise ParameterError("--out", request.out, "is a file, not a folder")

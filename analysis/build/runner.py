@@ -5,6 +5,7 @@ publish each one whole. Raises for bad input; returns what happened to each brie
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import warnings
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from pathlib import Path
 from .. import config
 from ..exceptions import BuildError, DataError, ParameterError, Problem
 from . import publish
-from .executors import run_local
+from .execute import WorkerSettings
 from .plan import (
     TABLE_OPTIONS,
     BriefJob,
@@ -202,6 +203,17 @@ def check_inputs(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> dict:
     return windows
 
 
+def _executor(request: BuildRequest, workers: int, settings: WorkerSettings):
+    """Where the briefs run: worker processes here, or a Dask cluster's workers."""
+    if request.scheduler:
+        from .cluster import ClusterWorkers
+
+        return ClusterWorkers(request.scheduler, settings)
+    from .executors import LocalWorkers
+
+    return LocalWorkers(workers, settings)
+
+
 def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildReport:
     """Build the briefs the request asks for. Raises ParameterError or DataError (bad
     input: nothing was started or written); returns a BuildReport, whose `errors` list
@@ -217,15 +229,27 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
     if any(job.sweep_over for job in jobs):
         defaults = _notebook_defaults(jobs[0].notebook)
         jobs = expand_sweeps(jobs, loader, defaults)
-    windows = {}
-    if request.force or not all(is_up_to_date(job) for job in jobs):
-        windows = check_inputs(jobs, loader, defaults or _notebook_defaults(jobs[0].notebook))
+    stale = len(jobs) if request.force else sum(not is_up_to_date(job) for job in jobs)
     out_dir = Path(request.out).expanduser().resolve()
-    # The notebook's kernel loads the data itself, so it must apply the same limits;
-    # worker processes and kernels inherit this process's environment.
-    limits = {config.MAX_BYTES_ENV: str(request.max_bytes),
-              config.MAX_ROWS_ENV: str(request.max_rows)}
-    with config.temporary_environ(**limits), publish.OutputLock(out_dir):
+    # The notebook's kernel loads the data itself, so it must apply the same limits.
+    settings = WorkerSettings(
+        env={config.MAX_BYTES_ENV: str(request.max_bytes),
+             config.MAX_ROWS_ENV: str(request.max_rows)},
+        cell_timeout=request.cell_timeout or None)
+    with contextlib.ExitStack() as stack:
+        windows, executor = {}, None
+
+        def start(count: int):
+            # Local workers start first: their kernels warm up while the inputs are checked.
+            nonlocal windows, executor
+            executor = stack.enter_context(_executor(request, min(request.jobs, count),
+                                                     settings))
+            windows = check_inputs(jobs, loader,
+                                   defaults or _notebook_defaults(jobs[0].notebook))
+
+        if stale:
+            start(stale)
+        stack.enter_context(publish.OutputLock(out_dir))
         publish.recover(out_dir)
         todo = []
         for job in jobs:
@@ -235,6 +259,8 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
                 publish.failed_notebook_path(out_dir, job.name).unlink(missing_ok=True)
                 outcome.unchanged.append(job.name)
                 report("unchanged", f"unchanged {job.name}: {job.final_dir}")
+        if todo and executor is None:  # the inputs changed while this build waited
+            start(len(todo))
         tasks = [(job, publish.make_staging(out_dir, job.name)) for job in todo]
         try:
             if tasks:
@@ -244,8 +270,9 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
                     job.final_dir, staging, f"{windows[job.name].end:%Y-%m-%d}")
             if tasks:
                 report("planned", str(len(tasks)))
-            for result in run_local(tasks, min(request.jobs, len(tasks) or 1),
-                                    lambda name, stage: report("stage", f"{name}: {stage}")):
+            results = executor.run(tasks, lambda name, stage: report("stage", f"{name}: "
+                                                                             f"{stage}"))
+            for result in results:
                 job = result.job
                 outcome.timings[job.name] = result.timings
                 if result.error is None:

@@ -23,6 +23,7 @@ dates and no random ids.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import nbformat
@@ -198,9 +199,16 @@ class BriefExporter(HTMLExporter):
         return html, resources
 
 
-def notebook_to_html(nb: nbformat.NotebookNode, paper: str = "A4") -> str:
-    """Render an executed notebook as the HTML brief. `nb` is not modified."""
+@functools.cache
+def brief_exporter(paper: str = "A4") -> BriefExporter:
+    """The exporter for one paper size, made once per process: setting one up loads its
+    Jinja templates, which costs more than most briefs take to render."""
     if paper.lower() not in {p.lower() for p in PAPERS}:
         raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {paper!r}")
-    html, _ = BriefExporter(paper=paper).from_notebook_node(nb)
+    return BriefExporter(paper=paper)
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, paper: str = "A4") -> str:
+    """Render an executed notebook as the HTML brief. `nb` is not modified."""
+    html, _ = brief_exporter(paper).from_notebook_node(nb)
     return html

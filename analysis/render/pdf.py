@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import temporary_environ
@@ -117,9 +119,20 @@ def _source_date_epoch(seconds: int):
         yield
 
 
-def html_to_pdf(html: str, pdf_path: Path) -> None:
-    """Render the HTML brief to `pdf_path`. The file appears whole or not at all: the PDF
-    is written to a temporary file beside it and moved into place."""
+@dataclass(frozen=True)
+class PdfRenderer:
+    """What every PDF of a process shares: the URL fetcher, the font configuration and
+    the parsed @font-face stylesheet."""
+
+    fetcher: object
+    font_config: object
+    fonts: object
+
+
+@functools.cache
+def pdf_renderer() -> PdfRenderer:
+    """Made once per process: WeasyPrint's import, its font configuration and the font
+    stylesheet cost about as much as rendering a brief."""
     import warnings
 
     with warnings.catch_warnings():
@@ -127,13 +140,22 @@ def html_to_pdf(html: str, pdf_path: Path) -> None:
         warnings.filterwarnings("ignore", "No fonts configured", UserWarning)
         import weasyprint
 
-    pdf_path = Path(pdf_path)
     css, font_urls = font_face_css()
     fetcher = _fetcher(font_urls)
     font_config = _font_configuration()
     fonts = weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=font_config)
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render(
-        stylesheets=[fonts], font_config=font_config)
+    return PdfRenderer(fetcher, font_config, fonts)
+
+
+def html_to_pdf(html: str, pdf_path: Path) -> None:
+    """Render the HTML brief to `pdf_path`. The file appears whole or not at all: the PDF
+    is written to a temporary file beside it and moved into place."""
+    import weasyprint
+
+    pdf_path = Path(pdf_path)
+    renderer = pdf_renderer()
+    document = weasyprint.HTML(string=html, url_fetcher=renderer.fetcher).render(
+        stylesheets=[renderer.fonts], font_config=renderer.font_config)
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     with _source_date_epoch(_epoch(document.metadata)):
         data = document.write_pdf(pdf_identifier=identifier)

@@ -1,0 +1,75 @@
+"""A warm kernel: one Jupyter kernel, started once by a worker, with the imports every
+brief needs already done, and reset before each brief (see `in_kernel`). papermill runs
+each brief on it (its `km`/`kc` arguments), so the notebook is executed exactly as on a
+new kernel, without paying for a new interpreter and its imports each time.
+
+A kernel that died, hung past its timeout or failed its reset is shut down; the worker
+starts another for its next brief.
+"""
+
+from __future__ import annotations
+
+import os
+
+KERNEL_NAME = "python3"
+# The kernel's own start-up warnings are noise in a build's output; errors in cells still
+# arrive through papermill.
+KERNEL_ARGUMENTS = ["--log-level=CRITICAL"]
+START_TIMEOUT = 120  # seconds for a kernel to start and import pandas, matplotlib, analysis
+RESET_TIMEOUT = 60
+
+WARM_UP = '__import__("analysis.build.in_kernel", fromlist=["_"]).warm_up()'
+RESET = '__import__("analysis.build.in_kernel", fromlist=["_"]).reset({cwd!r})'
+
+
+class WarmKernel:
+    """A started kernel (`km`) and the client of the brief now running on it (`kc`):
+    what papermill takes. Each brief gets a new client, because nbclient leaves the one
+    it ran with unable to hear replies."""
+
+    def __init__(self, env: dict[str, str], cwd: str):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self._run = run_sync
+        self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        self.kc = None
+        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd,
+                                       env={**os.environ, **env})
+        try:
+            self._new_client(START_TIMEOUT)
+            self._run_silently(WARM_UP, START_TIMEOUT)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _new_client(self, timeout: float) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self._run(self.kc.wait_for_ready)(timeout=timeout)
+
+    def _run_silently(self, code: str, timeout: float) -> None:
+        """Run `code` without a trace in the kernel's history, outputs or counter."""
+        reply = self._run(self.kc.execute_interactive)(
+            code, silent=True, store_history=False, timeout=timeout,
+            output_hook=lambda msg: None)
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
+
+    def reset(self, cwd: str) -> None:
+        """Make the kernel ready for the next brief, working in `cwd`."""
+        self._new_client(RESET_TIMEOUT)
+        self._run_silently(RESET.format(cwd=cwd), RESET_TIMEOUT)
+
+    def is_alive(self) -> bool:
+        return bool(self._run(self.km.is_alive)())
+
+    def shutdown(self) -> None:
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+        finally:
+            self._run(self.km.shutdown_kernel)(now=True)
