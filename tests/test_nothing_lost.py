@@ -166,6 +166,41 @@ def test_a_worker_killed_mid_brief_is_named_with_its_stage(workspace, tmp_path):
     assert leftovers(out) == []
 
 
+def in_kernels(action: str) -> str:
+    """sitecustomize code that does `action` in a kernel when it is about to show the key
+    numbers of the since-inauguration brief."""
+    return ("import os\n"
+            "if os.environ.get('JPY_PARENT_PID'):  # in kernels only\n"
+            "    import signal, time\n"
+            "    from analysis.render import fragments\n"
+            "    real = fragments.key_numbers\n"
+            "    def faulty(summary):\n"
+            "        if summary['window_start'] == '2021-01-20':\n"
+            f"            {action}\n"
+            "        return real(summary)\n"
+            "    fragments.key_numbers = faulty\n")
+
+
+@pytest.mark.parametrize("action, options, said", [
+    ("os.kill(os.getpid(), signal.SIGKILL)", (), "the kernel died in cell 5"),
+    ("time.sleep(120)", ("--cell-timeout", "3"), "the kernel did not finish a cell within "
+                                                  "3 s in cell 5"),
+], ids=["dies", "hangs"])
+def test_a_kernel_that_dies_or_hangs_fails_its_brief_alone(workspace, tmp_path, action,
+                                                           options, said):
+    result = run(workspace / "data", workspace / "reports", "--force", *options,
+                 env=inject(tmp_path, in_kernels(action)))
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: brief 'since-inauguration': {said}; it was replaced"]
+    assert "built since-2019 " in result.stdout
+    assert "built since-2019-all-sources " in result.stdout
+    out = workspace / "reports"
+    assert (out / "since-inauguration.failed.ipynb").is_file()
+    assert snapshot(out / "since-inauguration") == workspace.before["since-inauguration"]
+    assert leftovers(out) == []
+
+
 def test_the_whole_build_killed_leaves_the_last_good_briefs(workspace):
     """kill -9 of the build's whole process group mid-build; the next build sweeps the
     staging folders, finds the briefs up to date and leaves them as they were."""

@@ -146,10 +146,10 @@ def test_a_bad_filter_is_located_in_the_briefs_file(tmp_path):
 # Real builds
 
 
-def build(briefs_toml: Path, *args: str) -> subprocess.CompletedProcess:
+def build(briefs_toml: Path, *args: str, env=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "analysis", "build", "--briefs",
                            str(briefs_toml), "--out", "out", *args], capture_output=True,
-                          text=True, cwd=briefs_toml.parent, timeout=1200)
+                          text=True, cwd=briefs_toml.parent, timeout=1200, env=env)
 
 
 class Links(html.parser.HTMLParser):

@@ -123,7 +123,7 @@ class Worker:
                 # own `cwd` would change this whole process's directory, threads and all.
                 progress_bar=False, log_output=False, report_mode=False,
                 execution_timeout=self.settings.cell_timeout,
-                km=self.kernel.km, kc=self.kernel.kc,
+                km=self.kernel.km,
             )
         except PapermillExecutionError as err:
             first_line = next((line for line in (err.source or "").splitlines()
@@ -149,15 +149,16 @@ def _save_failed(job: BriefJob, notebook_out: Path) -> str:
 
 
 def _running_cell(notebook_path: Path) -> int:
-    """The index of the cell papermill marked as running when the kernel was lost."""
+    """The index of the last cell papermill started before the kernel was lost."""
     import nbformat
 
     try:
         nb = nbformat.read(notebook_path, as_version=4)
     except (OSError, ValueError):
         return -1
-    return next((i for i, cell in enumerate(nb.cells)
-                 if cell.metadata.get("papermill", {}).get("status") == "running"), -1)
+    started = [i for i, cell in enumerate(nb.cells)
+               if cell.metadata.get("papermill", {}).get("start_time")]
+    return started[-1] if started else -1
 
 
 def build_brief(job: BriefJob, staging: Path,

@@ -22,37 +22,50 @@ WARM_UP = '__import__("analysis.build.in_kernel", fromlist=["_"]).warm_up()'
 RESET = '__import__("analysis.build.in_kernel", fromlist=["_"]).reset({cwd!r})'
 
 
+def _kernel_manager():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class TrackedKernelManager(AsyncKernelManager):
+        """Remembers the clients it made. nbclient makes one for each notebook it runs,
+        and leaves it open when the kernel is not its own: the next reset closes it."""
+
+        def client(self, **kwargs):
+            kc = super().client(**kwargs)
+            self.clients.append(kc)
+            return kc
+
+    km = TrackedKernelManager(kernel_name=KERNEL_NAME)
+    km.clients = []
+    return km
+
+
 class WarmKernel:
-    """A started kernel (`km`) and the client of the brief now running on it (`kc`):
-    what papermill takes. Each brief gets a new client, because nbclient leaves the one
-    it ran with unable to hear replies."""
+    """A started kernel; `km` is what papermill takes to run a notebook on it."""
 
     def __init__(self, env: dict[str, str], cwd: str):
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         self._run = run_sync
-        self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
-        self.kc = None
+        self.km = _kernel_manager()
         run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd,
                                        env={**os.environ, **env})
         try:
-            self._new_client(START_TIMEOUT)
             self._run_silently(WARM_UP, START_TIMEOUT)
         except BaseException:
             self.shutdown()
             raise
 
-    def _new_client(self, timeout: float) -> None:
-        if self.kc is not None:
-            self.kc.stop_channels()
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        self._run(self.kc.wait_for_ready)(timeout=timeout)
+    def _close_clients(self) -> None:
+        while self.km.clients:
+            self.km.clients.pop().stop_channels()
 
     def _run_silently(self, code: str, timeout: float) -> None:
         """Run `code` without a trace in the kernel's history, outputs or counter."""
-        reply = self._run(self.kc.execute_interactive)(
+        self._close_clients()
+        kc = self.km.client()
+        kc.start_channels()
+        self._run(kc.wait_for_ready)(timeout=timeout)
+        reply = self._run(kc.execute_interactive)(
             code, silent=True, store_history=False, timeout=timeout,
             output_hook=lambda msg: None)
         content = reply["content"]
@@ -61,15 +74,10 @@ class WarmKernel:
 
     def reset(self, cwd: str) -> None:
         """Make the kernel ready for the next brief, working in `cwd`."""
-        self._new_client(RESET_TIMEOUT)
         self._run_silently(RESET.format(cwd=cwd), RESET_TIMEOUT)
-
-    def is_alive(self) -> bool:
-        return bool(self._run(self.km.is_alive)())
 
     def shutdown(self) -> None:
         try:
-            if self.kc is not None:
-                self.kc.stop_channels()
+            self._close_clients()
         finally:
             self._run(self.km.shutdown_kernel)(now=True)
