@@ -268,10 +268,11 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
             for job, staging in tasks:
                 job.parameters["previous_edition"] = editions.carry_editions(
                     job.final_dir, staging, f"{windows[job.name].end:%Y-%m-%d}")
+            results = []
             if tasks:
                 report("planned", str(len(tasks)))
-            results = executor.run(tasks, lambda name, stage: report("stage", f"{name}: "
-                                                                             f"{stage}"))
+                results = executor.run(tasks, lambda name, stage: report("stage",
+                                                                         f"{name}: {stage}"))
             for result in results:
                 job = result.job
                 outcome.timings[job.name] = result.timings
