@@ -43,6 +43,7 @@ class WarmKernel:
     """A started kernel; `km` is what papermill takes to run a notebook on it."""
 
     def __init__(self, env: dict[str, str], cwd: str):
+        from jupyter_client.session import Session
         from jupyter_core.utils import run_sync
 
         self._run = run_sync
@@ -50,34 +51,41 @@ class WarmKernel:
         run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd,
                                        env={**os.environ, **env})
         try:
+            # The worker's own client, for warm-up and resets. Its session is its own:
+            # clients of one session share one socket identity, and the kernel would send
+            # its replies to whichever of them connected last.
+            self._control = self.km.client(session=Session(
+                key=self.km.session.key, signature_scheme=self.km.session.signature_scheme))
+            self.km.clients.remove(self._control)
+            self._control.start_channels()
+            run_sync(self._control.wait_for_ready)(timeout=START_TIMEOUT)
             self._run_silently(WARM_UP, START_TIMEOUT)
         except BaseException:
             self.shutdown()
             raise
 
-    def _close_clients(self) -> None:
-        while self.km.clients:
-            self.km.clients.pop().stop_channels()
-
     def _run_silently(self, code: str, timeout: float) -> None:
         """Run `code` without a trace in the kernel's history, outputs or counter."""
-        self._close_clients()
-        kc = self.km.client()
-        kc.start_channels()
-        self._run(kc.wait_for_ready)(timeout=timeout)
-        reply = self._run(kc.execute_interactive)(
+        reply = self._run(self._control.execute_interactive)(
             code, silent=True, store_history=False, timeout=timeout,
             output_hook=lambda msg: None)
         content = reply["content"]
         if content["status"] != "ok":
             raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
 
+    def _close_clients(self) -> None:
+        while self.km.clients:
+            self.km.clients.pop().stop_channels()
+
     def reset(self, cwd: str) -> None:
         """Make the kernel ready for the next brief, working in `cwd`."""
+        self._close_clients()
         self._run_silently(RESET.format(cwd=cwd), RESET_TIMEOUT)
 
     def shutdown(self) -> None:
         try:
             self._close_clients()
+            if getattr(self, "_control", None) is not None:
+                self._control.stop_channels()
         finally:
             self._run(self.km.shutdown_kernel)(now=True)
