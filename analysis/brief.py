@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
+from . import config, handover
 from .counting import coverage, figures
 from .counting.frequency import Window
 from .counting.merged import Merged, merge
@@ -107,6 +107,13 @@ def _decisions(tables, names, matches_path) -> pd.DataFrame:
     return out
 
 
+def table_arguments(data_path, claims_path="", context_path="", sources_path="",
+                    matches_path="") -> dict:
+    """`load_inputs`'s table arguments by name: what a set of loaded tables is known by."""
+    return {"data_path": data_path, "claims_path": claims_path, "context_path": context_path,
+            "sources_path": sources_path, "matches_path": matches_path}
+
+
 def load_inputs(data_path, claims_path="", context_path="", sources_path="",
                 matches_path="", **limits) -> Inputs:
     """Load every table of a brief. `data_path` and `sources_path` take one path or a
@@ -115,7 +122,12 @@ def load_inputs(data_path, claims_path="", context_path="", sources_path="",
     attacks table. Quotes are checked when sources are given.
 
     Every table is checked even when an earlier one fails, and one DataError lists
-    every problem in all of them."""
+    every problem in all of them. In a build's kernel, the tables the build has already
+    checked are taken as it hands them over (see `handover`)."""
+    handed = handover.fetch(table_arguments(data_path, claims_path, context_path,
+                                            sources_path, matches_path))
+    if handed is not None:
+        return handed
     data_paths = paths(data_path)
     if not data_paths:
         raise ParameterError("data_path", data_path, "an attacks table is required")

@@ -12,7 +12,7 @@ import sys
 # Up to this many briefs, a line per brief reads better than a bar.
 BAR_ABOVE = 3
 STAGE_WORDS = {"starting": "starting", "starting the kernel": "kernel",
-               "executing the notebook": "notebook",
+               "sent to the cluster": "sent", "executing the notebook": "notebook",
                "rendering HTML": "HTML", "rendering PDF": "PDF"}
 
 

@@ -121,3 +121,18 @@ def test_leading_periods_without_rows_are_shaded_and_said(window):
     early = charts.frequency_chart(frequency.attacks_per_period(
         attacks([("2021-01-02", "2021-01-02")]), window, "week"), freq="week")
     assert not any("No attack rows" in t.get_text() for t in early.axes[0].texts)
+
+
+def test_a_chart_is_drawn_once_for_the_brief_and_its_file_until_it_changes():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([1, 2], [3, 4])
+    shown = charts.to_svg(fig)
+    assert charts.to_svg(fig) is shown  # the same drawing, not drawn again
+    ax.set_title("changed after it was shown")
+    redrawn = charts.to_svg(fig)
+    assert redrawn != shown and b"changed after it was shown" in redrawn
+    charts.to_png(fig)
+    assert charts.to_svg(fig) == redrawn

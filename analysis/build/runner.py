@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import json
+import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import config
+from .. import config, handover
 from ..exceptions import BuildError, DataError, ParameterError, Problem
 from . import publish
 from .execute import WorkerSettings
@@ -59,8 +61,9 @@ def _notebook_defaults(notebook: Path) -> dict:
     return defaults
 
 
-def _tables_key(parameters: dict) -> str:
-    return json.dumps({k: parameters.get(k, "") for k in TABLE_OPTIONS}, sort_keys=True)
+def _table_arguments(job: BriefJob) -> dict:
+    """The brief's tables, as its notebook will ask `load_inputs` for them."""
+    return {k: job.parameters.get(k, "") for k in TABLE_OPTIONS}
 
 
 class _Loader:
@@ -71,6 +74,7 @@ class _Loader:
     def __init__(self, request: BuildRequest, briefs_toml: Path, report: Report):
         self.request, self.briefs_toml, self.report = request, briefs_toml, report
         self.loaded: dict[str, object] = {}
+        self.handed: dict[str, tuple[dict, list[str]]] = {}
         self.problems: list[Problem] = []
         self.shown: set[str] = set()
 
@@ -83,25 +87,41 @@ class _Loader:
         from ..brief import load_inputs
         from ..exceptions import DataWarning
 
-        key = _tables_key(job.parameters)
+        arguments = _table_arguments(job)
+        key = json.dumps(arguments, sort_keys=True)
         if key in self.loaded:
             return self.loaded[key]
         self.loaded[key] = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             try:
-                self.loaded[key] = load_inputs(
-                    **{k: job.parameters.get(k, "") for k in TABLE_OPTIONS},
-                    max_bytes=self.request.max_bytes, max_rows=self.request.max_rows)
+                self.loaded[key] = load_inputs(**arguments, max_bytes=self.request.max_bytes,
+                                               max_rows=self.request.max_rows)
             except DataError as err:
                 self.problems += err.problems
             except ParameterError as err:
                 self.problem(job, err)
-        for message in (str(w.message) for w in caught if issubclass(w.category, DataWarning)):
+        warned = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+        self.handed[key] = (arguments, warned)
+        for message in warned:
             if message not in self.shown:
                 self.shown.add(message)
                 self.report("warning", message)
         return self.loaded[key]
+
+    def hand_over(self, folder: Path) -> None:
+        """Write every set of checked tables for the kernels (see `handover`), then let
+        go of them here: a build's kernels need the memory more."""
+        from .. import handover
+
+        folder.mkdir()
+        for key, inputs in self.loaded.items():
+            arguments, warned = self.handed[key]
+            if inputs is not None:
+                handover.store(folder, arguments, inputs, handover.files_of(arguments),
+                               warned)
+        self.loaded.clear()
+        gc.collect()
 
     def window(self, job: BriefJob, defaults: dict):
         """The brief's window, once its parameters check out as its notebook will
@@ -231,10 +251,13 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
         jobs = expand_sweeps(jobs, loader, defaults)
     stale = len(jobs) if request.force else sum(not is_up_to_date(job) for job in jobs)
     out_dir = Path(request.out).expanduser().resolve()
-    # The notebook's kernel loads the data itself, so it must apply the same limits.
+    # Made under the lock, but named now: kernels learn of it when they start.
+    handed_over = out_dir / f".checked-inputs{publish.STAGING_MARK}{uuid.uuid4().hex[:8]}"
+    # The notebook's kernel loads any table the build has not handed over itself, so it
+    # must apply the same limits.
     settings = WorkerSettings(
         env={config.MAX_BYTES_ENV: str(request.max_bytes),
-             config.MAX_ROWS_ENV: str(request.max_rows)},
+             config.MAX_ROWS_ENV: str(request.max_rows), handover.ENV: str(handed_over)},
         cell_timeout=request.cell_timeout or None)
     with contextlib.ExitStack() as stack:
         windows, executor = {}, None
@@ -263,6 +286,8 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
             start(len(todo))
         tasks = [(job, publish.make_staging(out_dir, job.name)) for job in todo]
         try:
+            if tasks:
+                loader.hand_over(handed_over)
             if tasks:
                 from .. import editions
             for job, staging in tasks:
@@ -293,6 +318,7 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
         finally:
             for _, staging in tasks:
                 publish.discard(staging)
+            publish.discard(handed_over)
         # The index is read from the briefs' summaries: rewritten when one may have
         # changed, and not otherwise, so a no-change build stays quick (the module
         # imports matplotlib).

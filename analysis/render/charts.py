@@ -384,13 +384,23 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
 
 
 def to_svg(fig: Figure) -> bytes:
-    """The figure as SVG, byte-identical between runs (fixed salt, no date)."""
+    """The figure as SVG, byte-identical between runs (fixed salt, no date).
+
+    A brief both shows each chart and saves it: the SVG is drawn once, and drawn again
+    only if the figure changed since. Matplotlib marks a figure `stale` when any of its
+    artists changes (it redraws interactive windows by the same flag); drawing to a file
+    leaves the flag set, so it is cleared here, after the drawing."""
     import io
 
+    cached = getattr(fig, "_brief_svg", None)
+    if cached is not None and not fig.stale:
+        return cached
     buffer = io.BytesIO()
     with house_style():
         fig.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()
+    fig._brief_svg = buffer.getvalue()
+    fig.stale = False
+    return fig._brief_svg
 
 
 def to_png(fig: Figure) -> bytes:

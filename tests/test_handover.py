@@ -1,0 +1,50 @@
+"""Checked tables handed over from a build to its kernels: found by the same arguments,
+refused when a file changed since, and never used outside a build."""
+
+import os
+import warnings
+
+import pytest
+
+from analysis import brief, handover
+from analysis.exceptions import DataWarning
+
+
+@pytest.fixture
+def handed(dataset, tmp_path, monkeypatch):
+    arguments = brief.table_arguments(str(dataset / "attacks.csv"),
+                                      sources_path=str(dataset / "sources.csv"))
+    inputs = brief.load_inputs(**arguments)
+    folder = tmp_path / "handed"
+    folder.mkdir()
+    handover.store(folder, arguments, inputs, handover.files_of(arguments),
+                   ["attacks.csv:1: extra: unknown column, ignored"])
+    monkeypatch.setenv(handover.ENV, str(folder))
+    return arguments, inputs
+
+
+def test_a_kernel_gets_the_checked_tables_and_their_warnings(handed):
+    arguments, inputs = handed
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = brief.load_inputs(**arguments)
+    assert got is not inputs
+    assert got.attacks.equals(inputs.attacks) and got.rows.equals(inputs.rows)
+    assert list(got.attacks.dtypes) == list(inputs.attacks.dtypes)
+    assert [str(w.message) for w in caught if w.category is DataWarning] == [
+        "attacks.csv:1: extra: unknown column, ignored"]
+
+
+def test_other_arguments_or_a_changed_file_load_the_files(handed, dataset):
+    arguments, _ = handed
+    assert handover.fetch({**arguments, "claims_path": "other.csv"}) is None
+    attacks = dataset / "attacks.csv"
+    attacks.write_text(attacks.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert handover.fetch(arguments) is None
+
+
+def test_outside_a_build_nothing_is_handed_over(handed, monkeypatch):
+    arguments, _ = handed
+    monkeypatch.delenv(handover.ENV)
+    assert handover.fetch(arguments) is None
+    assert os.environ.get(handover.ENV) is None
