@@ -27,6 +27,7 @@ embedded).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import functools
@@ -145,6 +146,11 @@ def pdf_renderer() -> PdfRenderer:
     font_config = _font_configuration()
     fonts = weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=font_config)
     return PdfRenderer(fetcher, font_config, fonts)
+
+
+# Let go of the fonts before the interpreter tears its modules down: WeasyPrint's font
+# configuration cleans up after itself in __del__, which fails once they are gone.
+atexit.register(pdf_renderer.cache_clear)
 
 
 def html_to_pdf(html: str, pdf_path: Path) -> None:
