@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import config
 from .exceptions import DataWarning
-from .files import write_atomic
+from .files import atomic_file
 
 ENV = "IRAQ_BRIEFS_CHECKED_INPUTS"
 
@@ -48,8 +48,8 @@ def store(folder: Path, arguments: dict, inputs, files: list[str],
     """Hand over `inputs`, loaded with `arguments` from `files`, and the DataWarnings
     the loading gave (the kernel gives them again, as if it had loaded the files)."""
     payload = (_fingerprint(files), inputs, warned)
-    write_atomic(Path(folder) / f"{_key(arguments)}.pickle",
-                 pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    with atomic_file(Path(folder) / f"{_key(arguments)}.pickle") as fh:
+        pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def fetch(arguments: dict):
@@ -60,7 +60,8 @@ def fetch(arguments: dict):
         return None
     path = Path(folder) / f"{_key(arguments)}.pickle"
     try:
-        fingerprint, inputs, warned = pickle.loads(path.read_bytes())
+        with path.open("rb") as fh:  # read as it unpickles: no second copy in memory
+            fingerprint, inputs, warned = pickle.load(fh)
         if _fingerprint([name for name, _, _ in fingerprint]) != fingerprint:
             return None
     except (OSError, pickle.UnpicklingError, EOFError, ValueError):

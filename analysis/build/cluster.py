@@ -13,6 +13,7 @@ Imported only when --scheduler is given: a build without it never imports Dask.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -116,10 +117,8 @@ class ClusterWorkers:
                 yield Outcome(job, staging, seconds=seconds, timings=timings)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # workers that are gone have no kernel to stop
             self.client.run(close_build, self.build_id)
-        except Exception:  # noqa: S110 - workers that are gone have no kernel to stop
-            pass
         self.client.close()
 
     def __enter__(self) -> ClusterWorkers:

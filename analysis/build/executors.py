@@ -12,7 +12,10 @@ pool breaks and every brief in it fails.)
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -45,12 +48,12 @@ def _serve(settings: WorkerSettings, conn) -> None:
     each stage and the result, until the parent sends None or goes away."""
     from .execute import Worker
 
+    # Stopped by the parent (an interrupted build): shut the kernel down on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     worker = Worker(settings)
     try:
-        try:
+        with contextlib.suppress(Exception):  # if it fails, the first brief says why
             worker.start()  # now, so that the kernel warms up while the parent checks inputs
-        except Exception:  # noqa: S110 - the first brief tries again and says why
-            pass
         while True:
             try:
                 task = conn.recv()

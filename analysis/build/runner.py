@@ -112,8 +112,6 @@ class _Loader:
     def hand_over(self, folder: Path) -> None:
         """Write every set of checked tables for the kernels (see `handover`), then let
         go of them here: a build's kernels need the memory more."""
-        from .. import handover
-
         folder.mkdir()
         for key, inputs in self.loaded.items():
             arguments, warned = self.handed[key]
