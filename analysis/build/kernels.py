@@ -1,6 +1,6 @@
 """A warm kernel: one Jupyter kernel, started once by a worker, with the imports every
 brief needs already done, and reset before each brief (see `in_kernel`). papermill runs
-each brief on it (its `km`/`kc` arguments), so the notebook is executed exactly as on a
+each brief on it (its `km` argument), so the notebook is executed exactly as on a
 new kernel, without paying for a new interpreter and its imports each time.
 
 A kernel that died, hung past its timeout or failed its reset is shut down; the worker
