@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..exceptions import BuildError, ParameterError
 from .execute import Worker, WorkerSettings
-from .executors import STARTING, Outcome
+from .executors import STARTING, Outcome, stage_seconds
 from .plan import BriefJob
 
 SENT = "sent to the cluster"
@@ -58,9 +58,7 @@ def build_on_worker(job: BriefJob, staging: Path, settings: WorkerSettings,
                                    "workers, at the same path")
     seconds = _worker_for(build_id, settings).build(
         job, staging, lambda stage: marks.append((stage, time.perf_counter())))
-    ends = [t for _, t in marks[1:]] + [time.perf_counter()]
-    return seconds, {stage: round(end - start, 3)
-                     for (stage, start), end in zip(marks, ends, strict=True)}
+    return seconds, stage_seconds(marks)
 
 
 def close_build(build_id: str) -> int:

@@ -74,6 +74,14 @@ def _serve(settings: WorkerSettings, conn) -> None:
         conn.close()
 
 
+def stage_seconds(marks: list[tuple[str, float]]) -> dict[str, float]:
+    """The seconds spent in each stage, from the moment each began (the last one lasting
+    until now)."""
+    ends = [t for _, t in marks[1:]] + [time.perf_counter()]
+    return {stage: round(end - start, 3)
+            for (stage, start), end in zip(marks, ends, strict=True)}
+
+
 @dataclass
 class _Running:
     job: BriefJob
@@ -86,9 +94,7 @@ class _Running:
         self.marks.append((stage, time.perf_counter()))
 
     def timings(self) -> dict[str, float]:
-        ends = [t for _, t in self.marks[1:]] + [time.perf_counter()]
-        return {stage: round(end - start, 3)
-                for (stage, start), end in zip(self.marks, ends, strict=True)}
+        return stage_seconds(self.marks)
 
 
 @dataclass
@@ -104,7 +110,7 @@ class LocalWorkers:
     manager: leaving it stops the workers and their kernels."""
 
     def __init__(self, count: int, settings: WorkerSettings):
-        self.count, self.settings = count, settings
+        self.settings = settings
         self._context = multiprocessing.get_context("forkserver")
         self._slots: list[_Slot] = []
         for _ in range(count):
@@ -150,10 +156,9 @@ class LocalWorkers:
                     self._slots.remove(slot)
                     if queue:
                         self._start_worker()
-                    outcome = Outcome(state.job, state.staging, error=WorkerDiedError(
-                        state.job.name, state.stage, slot.process.exitcode))
-                    outcome.timings = state.timings()
-                    yield outcome
+                    yield Outcome(state.job, state.staging, error=WorkerDiedError(
+                        state.job.name, state.stage, slot.process.exitcode),
+                        timings=state.timings())
                     continue
                 except Exception as err:  # a result that cannot be unpickled
                     kind, value = "failed", BuildError(
@@ -163,10 +168,9 @@ class LocalWorkers:
                     on_stage(state.job.name, value)
                     continue
                 slot.running = None
-                outcome = (Outcome(state.job, state.staging, seconds=value) if kind == "done"
-                           else Outcome(state.job, state.staging, error=value))
-                outcome.timings = state.timings()
-                yield outcome
+                done = kind == "done"
+                yield Outcome(state.job, state.staging, seconds=value if done else None,
+                              error=None if done else value, timings=state.timings())
 
     def close(self) -> None:
         """Ask each worker to stop (it shuts its kernel down); stop by force any that is
