@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .. import config, handover
 from ..exceptions import BuildError, DataError, ParameterError, Problem
@@ -62,8 +63,20 @@ def _notebook_defaults(notebook: Path) -> dict:
 
 
 def _table_arguments(job: BriefJob) -> dict:
-    """The brief's tables, as its notebook will ask `load_inputs` for them."""
-    return {k: job.parameters.get(k, "") for k in TABLE_OPTIONS}
+    """The brief's tables, as its notebook will ask `load_inputs` for them (and as the
+    kernels will look them up among the tables handed over)."""
+    from ..brief import table_arguments
+
+    return table_arguments(**{k: job.parameters.get(k, "") for k in TABLE_OPTIONS})
+
+
+class _Loaded(NamedTuple):
+    """One set of tables as loaded: the arguments, the tables (None when they have
+    problems) and the DataWarnings the loading gave."""
+
+    arguments: dict
+    inputs: object
+    warned: list[str]
 
 
 class _Loader:
@@ -73,8 +86,7 @@ class _Loader:
 
     def __init__(self, request: BuildRequest, briefs_toml: Path, report: Report):
         self.request, self.briefs_toml, self.report = request, briefs_toml, report
-        self.loaded: dict[str, object] = {}
-        self.handed: dict[str, tuple[dict, list[str]]] = {}
+        self.loaded: dict[str, _Loaded] = {}
         self.problems: list[Problem] = []
         self.shown: set[str] = set()
 
@@ -84,40 +96,42 @@ class _Loader:
                                      err.name, str(err.value), f"brief {job.name!r}: {err.reason}"))
 
     def get(self, job: BriefJob):
+        """The brief's tables, or None when they have problems (recorded)."""
+        arguments = _table_arguments(job)
+        key = json.dumps(arguments, sort_keys=True)
+        if key not in self.loaded:
+            self.loaded[key] = self._load(job, arguments)
+        return self.loaded[key].inputs
+
+    def _load(self, job: BriefJob, arguments: dict) -> _Loaded:
         from ..brief import load_inputs
         from ..exceptions import DataWarning
 
-        arguments = _table_arguments(job)
-        key = json.dumps(arguments, sort_keys=True)
-        if key in self.loaded:
-            return self.loaded[key]
-        self.loaded[key] = None
+        inputs = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             try:
-                self.loaded[key] = load_inputs(**arguments, max_bytes=self.request.max_bytes,
-                                               max_rows=self.request.max_rows)
+                inputs = load_inputs(**arguments, max_bytes=self.request.max_bytes,
+                                     max_rows=self.request.max_rows)
             except DataError as err:
                 self.problems += err.problems
             except ParameterError as err:
                 self.problem(job, err)
         warned = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
-        self.handed[key] = (arguments, warned)
         for message in warned:
             if message not in self.shown:
                 self.shown.add(message)
                 self.report("warning", message)
-        return self.loaded[key]
+        return _Loaded(arguments, inputs, warned)
 
     def hand_over(self, folder: Path) -> None:
         """Write every set of checked tables for the kernels (see `handover`), then let
         go of them here: a build's kernels need the memory more."""
         folder.mkdir()
-        for key, inputs in self.loaded.items():
-            arguments, warned = self.handed[key]
-            if inputs is not None:
-                handover.store(folder, arguments, inputs, handover.files_of(arguments),
-                               warned)
+        for loaded in self.loaded.values():
+            if loaded.inputs is not None:
+                handover.store(folder, loaded.arguments, loaded.inputs,
+                               handover.files_of(loaded.arguments), loaded.warned)
         self.loaded.clear()
         gc.collect()
 
