@@ -28,19 +28,20 @@ STARTING_KERNEL, EXECUTING, RENDERING_HTML, RENDERING_PDF = (
 @dataclass(frozen=True)
 class WorkerSettings:
     """What every worker of one build shares: the environment its kernels start with
-    (the build's size limits, which the notebook's loader reads), and how long one cell
-    may run before its kernel counts as hung (None: no limit)."""
+    (the build's size limits, which the notebook's loader reads), how long one cell may
+    run before its kernel counts as hung (None: no limit), and the paper its briefs are
+    printed on."""
 
     env: dict[str, str] = field(default_factory=dict)
     cell_timeout: float | None = None
+    paper: str = "A4"
 
 
-def _prepare_rendering() -> None:
+def _prepare_rendering(paper: str) -> None:
     from ..render.exporter import brief_exporter
     from ..render.pdf import pdf_renderer
 
-    for paper in ("A4", "Letter"):
-        brief_exporter(paper)
+    brief_exporter(paper)
     pdf_renderer()
 
 
@@ -53,7 +54,8 @@ class Worker:
         self.kernel = None
         # nbconvert and WeasyPrint import and set up in a thread while the kernel starts
         # and runs the first notebook: the worker is only waiting on the kernel then.
-        self._rendering_ready = threading.Thread(target=_prepare_rendering, daemon=True)
+        self._rendering_ready = threading.Thread(target=_prepare_rendering,
+                                                 args=(settings.paper,), daemon=True)
         self._rendering_ready.start()
 
     def start(self, cwd: str | Path = ".") -> None:

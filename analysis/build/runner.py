@@ -270,7 +270,7 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
     settings = WorkerSettings(
         env={config.MAX_BYTES_ENV: str(request.max_bytes),
              config.MAX_ROWS_ENV: str(request.max_rows), handover.ENV: str(handed_over)},
-        cell_timeout=request.cell_timeout or None)
+        cell_timeout=request.cell_timeout or None, paper=request.paper)
     with contextlib.ExitStack() as stack:
         windows, executor = {}, None
 
