@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import snapshot
 from pypdf import PdfReader
 
 from analysis.render.charts import count_range
@@ -24,11 +25,6 @@ def build(dataset: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
             "--context", str(dataset / "context_events.csv"),
             "--sources", str(dataset / "sources.csv"), *extra]
     return subprocess.run(args, capture_output=True, text=True, cwd=out.parent, timeout=600)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")

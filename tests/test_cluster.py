@@ -9,17 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import copy_dataset
+from conftest import copy_dataset, snapshot
 
 from analysis.cli import main
 
 pytestmark = pytest.mark.slow
 DASK = Path(sys.executable).with_name("dask")
-
-
-def brief_files(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes()
-            for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +77,8 @@ def test_a_cluster_build_gives_the_bytes_of_a_local_build(scheduler, tmp_path):
     briefs = sorted(p.name for p in (tmp_path / "local").iterdir() if p.is_dir())
     assert len(briefs) == 3
     for name in briefs:
-        local_files = brief_files(tmp_path / "local" / name)
-        assert brief_files(tmp_path / "cluster" / name) == local_files, name
+        local_files = snapshot(tmp_path / "local" / name)
+        assert snapshot(tmp_path / "cluster" / name) == local_files, name
         assert f"{name}.pdf" in local_files and "counts.csv" in local_files
     with Client(scheduler, timeout="30s") as client:
         prefixes = client.run_on_scheduler(

@@ -12,18 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import inject
+from conftest import inject, snapshot
 from pypdf import PdfReader
 
 from analysis.build import publish
 
 pytestmark = pytest.mark.slow
 BRIEFS = ("since-2019", "since-inauguration")
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def command(dataset: Path, out: Path, *extra: str) -> list[str]:

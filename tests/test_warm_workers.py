@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import inject
+from conftest import inject, snapshot
 
 from analysis.build.execute import Worker, WorkerSettings
 from analysis.build.kernels import WarmKernel
@@ -106,11 +106,6 @@ def test_a_kernel_that_dies_fails_its_brief_alone_and_the_next_brief_gets_a_new_
     assert not os.path.exists(tmp_path / "dies" / "dies.pdf")
 
 
-def brief_files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def test_the_third_brief_of_a_sweep_is_the_same_as_when_built_alone(tmp_path):
     """A sweep built with the defaults (two workers): its third brief runs on a kernel
     that has already built one, yet gives the bytes that a kernel of its own gives. Two
@@ -132,5 +127,5 @@ def test_the_third_brief_of_a_sweep_is_the_same_as_when_built_alone(tmp_path):
     assert len(kernels.read_text().splitlines()) == 2
     alone = build(briefs_toml, "--only", names[2], "--out", "alone")
     assert alone.returncode == 0, alone.stderr
-    third = brief_files(tmp_path / "out" / names[2])
-    assert third == brief_files(tmp_path / "alone" / names[2])
+    third = snapshot(tmp_path / "out" / names[2])
+    assert third == snapshot(tmp_path / "alone" / names[2])
