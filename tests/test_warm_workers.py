@@ -51,9 +51,14 @@ def test_a_reset_kernel_shows_a_brief_nothing_of_the_brief_before(tmp_path):
     kernel = WarmKernel({}, str(tmp_path))
     try:
         first = run_probe(kernel, tmp_path, tmp_path / "first.ipynb")
+        client = kernel.km.notebook_client
         second = run_probe(kernel, tmp_path, tmp_path / "second.ipynb")
+        # Both notebooks ran through one client, connected once (no readiness wait per
+        # brief), and it did not hear the worker's own reset as the notebook's output.
+        assert kernel.km.notebook_client is client and client.channels_running
     finally:
         kernel.shutdown()
+    assert not client.channels_running
     assert second == first
     assert [count for count, _ in first] == [1, 2, 3]
     printed = "".join("".join(o.get("text", "")) for _, outputs in first for o in outputs)

@@ -23,19 +23,48 @@ RESET = '__import__("analysis.build.in_kernel", fromlist=["_"]).reset({cwd!r})'
 
 
 def _kernel_manager():
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
 
-    class TrackedKernelManager(AsyncKernelManager):
-        """Remembers the clients it made. nbclient makes one for each notebook it runs,
-        and leaves it open when the kernel is not its own: the next reset closes it."""
+    class NotebookClient(AsyncKernelClient):
+        """The one client that runs notebooks on this kernel, for the kernel's whole life.
+
+        nbclient asks for a new client for every notebook, and waits until it hears the
+        kernel on both channels; a new subscriber misses the first messages, so that wait
+        costs 0.2 s or more per brief. Connected and heard once, this client then only
+        checks that the kernel is still alive."""
+
+        heard = False
+
+        def start_channels(self, *args, **kwargs):
+            if not self.channels_running:
+                super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout=None):
+            if not self.heard:
+                await self._async_wait_for_ready(timeout)
+                self.heard = True
+            elif not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+
+        def stop_channels(self):
+            self.heard = False
+            super().stop_channels()
+
+    class WarmKernelManager(AsyncKernelManager):
+        """Gives nbclient the same client for every notebook (see NotebookClient)."""
+
+        notebook_client = None
 
         def client(self, **kwargs):
-            kc = super().client(**kwargs)
-            self.clients.append(kc)
-            return kc
+            if kwargs:
+                return super().client(**kwargs)
+            if self.notebook_client is None:
+                self.notebook_client = super().client(**kwargs)
+            return self.notebook_client
 
-    km = TrackedKernelManager(kernel_name=KERNEL_NAME)
-    km.clients = []
+    km = WarmKernelManager(kernel_name=KERNEL_NAME)
+    km.client_factory = NotebookClient
     return km
 
 
@@ -56,7 +85,6 @@ class WarmKernel:
             # its replies to whichever of them connected last.
             self._control = self.km.client(session=Session(
                 key=self.km.session.key, signature_scheme=self.km.session.signature_scheme))
-            self.km.clients.remove(self._control)
             self._control.start_channels()
             run_sync(self._control.wait_for_ready)(timeout=START_TIMEOUT)
             self._run_silently(WARM_UP, START_TIMEOUT)
@@ -73,19 +101,14 @@ class WarmKernel:
         if content["status"] != "ok":
             raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
 
-    def _close_clients(self) -> None:
-        while self.km.clients:
-            self.km.clients.pop().stop_channels()
-
     def reset(self, cwd: str) -> None:
         """Make the kernel ready for the next brief, working in `cwd`."""
-        self._close_clients()
         self._run_silently(RESET.format(cwd=cwd), RESET_TIMEOUT)
 
     def shutdown(self) -> None:
         try:
-            self._close_clients()
-            if getattr(self, "_control", None) is not None:
-                self._control.stop_channels()
+            for client in (self.km.notebook_client, getattr(self, "_control", None)):
+                if client is not None:
+                    client.stop_channels()
         finally:
             self._run(self.km.shutdown_kernel)(now=True)
