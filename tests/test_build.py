@@ -10,7 +10,7 @@ import pytest
 from conftest import snapshot
 from pypdf import PdfReader
 
-from analysis.render.charts import count_range
+from analysis.render.text import count_range
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from analysis.config import REPORTS_DIR
-from analysis.render.charts import count_range
 from analysis.render.index import INDEX_FILE, index_html, write_index
+from analysis.render.text import count_range
 
 SUMMARY = {"window_start": "2019-01-01", "window_end": "2021-04-20", "freq": "month",
            "attacks_exact": 5, "attacks_min": 72, "attacks_max": 83,

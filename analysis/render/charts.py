@@ -28,6 +28,7 @@ from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from .. import config  # noqa: E402
 from ..dates import short_day  # noqa: E402
+from .text import count_range  # noqa: E402
 
 EXACT_COLOR = "#8c2d19"
 UNCERTAIN_COLOR = "#f4d3c8"
@@ -82,13 +83,6 @@ def _mark_context(ax, context: pd.DataFrame | None, start, end) -> None:
                     color=CONTEXT_COLOR, ha=ha, va="top",
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
                           "edgecolor": "none", "alpha": 0.85})
-
-
-def count_range(lo, hi) -> str:
-    """"3–7", "5" when both ends agree, "at least 24" when there is no upper end."""
-    if pd.isna(hi):
-        return f"at least {int(lo)}"
-    return str(int(lo)) if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}"
 
 
 def claim_label(claim) -> str:

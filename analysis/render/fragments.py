@@ -9,7 +9,6 @@ repr, so executed notebooks stay byte-identical between runs.
 from __future__ import annotations
 
 import base64
-import html
 
 import pandas as pd
 
@@ -17,14 +16,8 @@ from ..counting.frequency import Window
 from ..dates import long_day as day
 from ..inputs.contract import describe_filters
 from ..inputs.provenance import source_titles
-from .charts import count_range, to_svg
-
-
-def esc(value) -> str:
-    """Escape any value for HTML text or attributes; missing values become "–"."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "–"
-    return html.escape(str(value), quote=True)
+from .charts import to_svg
+from .text import count_range, esc
 
 
 class Fragment:

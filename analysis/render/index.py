@@ -15,8 +15,7 @@ from urllib.parse import quote
 from .. import config
 from ..dates import long_day
 from ..files import write_atomic
-from .charts import count_range
-from .fragments import esc
+from .text import count_range, esc
 
 INDEX_FILE = config.INDEX_FILE
 
