@@ -371,3 +371,10 @@ def test_failed_write_leaves_the_old_pdf_and_no_temporary_file(html, tmp_path, m
         html_to_pdf(html, target)
     assert target.read_bytes() == b"old brief"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brief.pdf"]
+
+
+def test_pdf_fonts_are_matplotlib_own_found_without_importing_it():
+    from analysis.render.pdf import _font_dir
+
+    assert _font_dir() == Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    assert (_font_dir() / "DejaVuSans.ttf").is_file()
