@@ -25,16 +25,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from math import ceil
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
-from networkx.algorithms import bipartite
-from networkx.utils import UnionFind
 
 from ..exceptions import DataError, Problem
 from ..inputs import match
 from . import frequency
+
+if TYPE_CHECKING:
+    # networkx is imported where it is used: only merged tables with possible
+    # duplicates need it, and importing it costs every kernel and build about 0.15 s.
+    import networkx as nx
 
 EXACT_LIMIT = 16  # rows per connected group solved exactly when there are 3+ tables
 
@@ -88,6 +91,8 @@ def _global_rows(tables, names, matches) -> tuple[np.ndarray, np.ndarray]:
 
 def _join_same(row_count: int, pairs, decisions) -> list[list[int]]:
     """Groups of rows joined, directly or through others, by `same` decisions."""
+    from networkx.utils import UnionFind
+
     joined = UnionFind(range(row_count))
     for (u, v), decision in zip(pairs, decisions, strict=True):
         if decision == "same":
@@ -229,6 +234,8 @@ def _floor(nodes: list[int], graph: nx.Graph, merged: Merged) -> int:
     """A number of groups no partition into cliques can beat: a clique of c rows holds a
     matching of c // 2 pairs and c - 1 <= 2 * (c // 2); it holds at most one row of each
     table; and its tables are distinct."""
+    import networkx as nx
+
     matched = len(nx.max_weight_matching(graph, maxcardinality=True))
     sets = merged.table_sets[nodes]
     per_table = max(int(((sets >> t) & 1).sum()) for t in range(merged.table_count))
@@ -238,6 +245,9 @@ def _floor(nodes: list[int], graph: nx.Graph, merged: Merged) -> int:
 
 def _fewest_in_component(nodes: list[int], graph: nx.Graph, merged: Merged,
                          exact_limit: int) -> int:
+    import networkx as nx
+    from networkx.algorithms import bipartite
+
     if merged.table_count == 2:
         top = [v for v in nodes if merged.table_sets[v] & 1]
         return len(nodes) - len(bipartite.maximum_matching(graph, top_nodes=top)) // 2
@@ -256,6 +266,8 @@ def fewest_distinct(chosen: np.ndarray, merged: Merged,
     pairs = pairs[chosen[pairs[:, 0]] & chosen[pairs[:, 1]]]
     if not len(pairs):
         return int(chosen.sum())
+    import networkx as nx
+
     graph = nx.Graph(pairs.tolist())
     total = int(chosen.sum()) - graph.number_of_nodes()  # rows no pair can merge
     for component in nx.connected_components(graph):
