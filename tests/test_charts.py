@@ -136,3 +136,18 @@ def test_a_chart_is_drawn_once_for_the_brief_and_its_file_until_it_changes():
     assert redrawn != shown and b"changed after it was shown" in redrawn
     charts.to_png(fig)
     assert charts.to_svg(fig) == redrawn
+
+
+def test_the_png_is_laid_out_as_the_chart_in_the_brief(data, window):
+    fig = charts.frequency_chart(frequency.attacks_per_period(data, window, "month"))
+    engine = fig.get_layout_engine()
+    charts.to_svg(fig)
+    # original=True: reading the active position would mark the figure changed
+    shown_at = [ax.get_position(original=True).bounds for ax in fig.axes]
+    png = charts.to_png(fig)
+    assert png.startswith(b"\x89PNG")
+    assert [ax.get_position(original=True).bounds for ax in fig.axes] == shown_at
+    assert fig.get_layout_engine() is engine  # a later change is laid out as before
+    again = charts.frequency_chart(frequency.attacks_per_period(data, window, "month"))
+    charts.to_svg(again)
+    assert charts.to_png(again) == png
