@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import warnings
 
 _baseline: dict = {}
@@ -45,11 +46,12 @@ def warm_up() -> None:
 def reset(cwd: str) -> None:
     """Give the next brief a clean kernel, working in `cwd`."""
     import matplotlib
-    import matplotlib.pyplot as plt
     from IPython import get_ipython
 
     get_ipython().reset(new_session=True)
-    plt.close("all")
+    pyplot = sys.modules.get("matplotlib.pyplot")  # imported only by a notebook that uses it
+    if pyplot is not None:
+        pyplot.close("all")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # settings deprecated since matplotlib's import
         matplotlib.rcParams.update(_baseline["rc"])
