@@ -219,3 +219,30 @@ def test_the_next_edition_names_the_attacks_new_since_the_last(tmp_path):
     again = build(briefs_toml, "--as-of", "2021-04-20", "--force")
     assert again.returncode == 0, again.stderr
     assert json.loads((folder / "summary.json").read_text())["previous_edition"] == previous
+
+
+@pytest.mark.parametrize("source", [
+    None,  # the package's own notebook
+    'a = 1\nb: str = "x"  # with help\nc = [1, "two"]\nd = 1 + 2\n',
+    "",
+])
+def test_the_notebook_defaults_are_those_papermill_finds(tmp_path, source):
+    import ast
+
+    import nbformat
+    import papermill
+
+    notebook = config.NOTEBOOK
+    if source is not None:
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]})
+        notebook = tmp_path / "params.ipynb"
+        nb = nbformat.v4.new_notebook(cells=[cell])
+        nb.metadata["kernelspec"] = {"name": "python3", "language": "python"}
+        nbformat.write(nb, notebook)
+    expected = {}
+    for name, spec in papermill.inspect_notebook(str(notebook)).items():
+        try:
+            expected[name] = ast.literal_eval(spec["default"])
+        except ValueError:
+            expected[name] = spec["default"]
+    assert _notebook_defaults(notebook) == expected
