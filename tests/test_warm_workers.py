@@ -51,6 +51,9 @@ def test_a_reset_kernel_shows_a_brief_nothing_of_the_brief_before(tmp_path):
     kernel = WarmKernel({}, str(tmp_path))
     try:
         first = run_probe(kernel, tmp_path, tmp_path / "first.ipynb")
+        # Let go of right after a brief, before any next one asks for a reset.
+        kernel.release()
+        kernel._run_silently("assert 'leaked' not in globals()", 10)
         client = kernel.km.notebook_client
         second = run_probe(kernel, tmp_path, tmp_path / "second.ipynb")
         # Both notebooks ran through one client, connected once (no readiness wait per

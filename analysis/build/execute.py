@@ -79,7 +79,11 @@ class Worker:
             notebook_out = staging / f"{job.name}.ipynb"
             self._ready_kernel(job, on_stage)
             on_stage(EXECUTING)
-            self._execute(job, notebook_out, staging)
+            try:
+                self._execute(job, notebook_out, staging)
+            finally:
+                if self.kernel is not None:
+                    self.kernel.release()
             self._rendering_ready.join()
             _render(job, notebook_out, staging, on_stage)
         except OSError as err:

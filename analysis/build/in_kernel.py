@@ -22,6 +22,8 @@ import os
 import sys
 import warnings
 
+from .memory import give_back
+
 _baseline: dict = {}
 
 
@@ -43,15 +45,28 @@ def warm_up() -> None:
     gc.freeze()
 
 
-def reset(cwd: str) -> None:
-    """Give the next brief a clean kernel, working in `cwd`."""
-    import matplotlib
+def _forget_the_brief() -> None:
     from IPython import get_ipython
 
     get_ipython().reset(new_session=True)
     pyplot = sys.modules.get("matplotlib.pyplot")  # imported only by a notebook that uses it
     if pyplot is not None:
         pyplot.close("all")
+
+
+def release() -> None:
+    """Let go of the last brief's names and figures as soon as it has run, rather than at
+    the next brief's reset: the kernel would otherwise hold a whole dataset while its
+    worker renders the brief, and for as long as no next brief comes."""
+    _forget_the_brief()
+    give_back()
+
+
+def reset(cwd: str) -> None:
+    """Give the next brief a clean kernel, working in `cwd`."""
+    import matplotlib
+
+    _forget_the_brief()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # settings deprecated since matplotlib's import
         matplotlib.rcParams.update(_baseline["rc"])
@@ -62,7 +77,7 @@ def reset(cwd: str) -> None:
     os.environ.clear()
     os.environ.update(_baseline["environ"])
     os.chdir(cwd)
-    gc.collect()
+    give_back()
 
 
 class _ResetMarker(Warning):

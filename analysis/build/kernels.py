@@ -20,6 +20,7 @@ RESET_TIMEOUT = 60
 
 WARM_UP = '__import__("analysis.build.in_kernel", fromlist=["_"]).warm_up()'
 RESET = '__import__("analysis.build.in_kernel", fromlist=["_"]).reset({cwd!r})'
+RELEASE = '__import__("analysis.build.in_kernel", fromlist=["_"]).release()'
 
 
 def _kernel_manager():
@@ -104,6 +105,11 @@ class WarmKernel:
     def reset(self, cwd: str) -> None:
         """Make the kernel ready for the next brief, working in `cwd`."""
         self._run_silently(RESET.format(cwd=cwd), RESET_TIMEOUT)
+
+    def release(self) -> None:
+        """Ask the kernel to let go of the brief it has run, without waiting: it does so
+        while the worker renders. The next reset waits behind it, and skips its reply."""
+        self._control.execute(RELEASE, silent=True, store_history=False)
 
     def shutdown(self) -> None:
         try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import gc
 import json
 import uuid
 import warnings
@@ -17,7 +16,7 @@ from typing import NamedTuple
 
 from .. import config, handover
 from ..exceptions import BuildError, DataError, ParameterError, Problem
-from . import publish
+from . import memory, publish
 from .execute import WorkerSettings
 from .plan import (
     TABLE_OPTIONS,
@@ -146,7 +145,7 @@ class _Loader:
                 handover.store(folder, loaded.arguments, loaded.inputs,
                                handover.files_of(loaded.arguments), loaded.warned)
         self.loaded.clear()
-        gc.collect()
+        memory.give_back()
 
     def window(self, job: BriefJob, defaults: dict):
         """The brief's window, once its parameters check out as its notebook will
