@@ -1,6 +1,6 @@
 """Runs inside a warm kernel, never in the build's own processes: the imports a brief
-needs, done once per kernel, and the reset that gives each brief a kernel it cannot tell
-from a new one.
+needs, done once per kernel; the release that lets go of a brief once it has run; and the
+reset that gives each brief a kernel it cannot tell from a new one.
 
 What a brief could otherwise see of the brief before it, and how the reset clears it:
 - names, `In`/`Out` and the execution counter: IPython's `reset(new_session=True)`, so

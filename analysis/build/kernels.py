@@ -3,6 +3,9 @@ brief needs already done, and reset before each brief (see `in_kernel`). papermi
 each brief on it (its `km` argument), so the notebook is executed exactly as on a
 new kernel, without paying for a new interpreter and its imports each time.
 
+Notebooks run through one client that stays connected for the kernel's life; the worker
+resets and releases the kernel through a second client of its own.
+
 A kernel that died, hung past its timeout or failed its reset is shut down; the worker
 starts another for its next brief.
 """
