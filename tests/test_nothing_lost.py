@@ -191,7 +191,9 @@ def test_a_kernel_that_dies_or_hangs_fails_its_brief_alone(workspace, tmp_path, 
     assert "built since-2019 " in result.stdout
     assert "built since-2019-all-sources " in result.stdout
     out = workspace / "reports"
-    assert (out / "since-inauguration.failed.ipynb").is_file()
+    # Saved as far as it ran: the cells before the lost one with their outputs.
+    failed = json.loads((out / "since-inauguration.failed.ipynb").read_text())["cells"]
+    assert failed[4]["outputs"] and failed[5]["metadata"]["papermill"]["start_time"]
     assert snapshot(out / "since-inauguration") == workspace.before["since-inauguration"]
     assert leftovers(out) == []
 

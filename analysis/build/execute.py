@@ -9,6 +9,7 @@ save the failed notebook, then raise.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from ..exceptions import BuildError, KernelLostError, NotebookCellError
 from ..files import write_atomic
 from .plan import BriefJob
 from .publish import failed_notebook_path
+
+SAVE_AT_END_ENGINE = "save-at-end"
 
 # The stages a brief passes through, as reported to the reader of a build.
 STARTING_KERNEL, EXECUTING, RENDERING_HTML, RENDERING_PDF = (
@@ -129,7 +132,7 @@ class Worker:
                 # own `cwd` would change this whole process's directory, threads and all.
                 progress_bar=False, log_output=False, report_mode=False,
                 execution_timeout=self.settings.cell_timeout,
-                km=self.kernel.km,
+                km=self.kernel.km, engine_name=_save_at_end_engine(),
             )
         except PapermillExecutionError as err:
             first_line = next((line for line in (err.source or "").splitlines()
@@ -145,6 +148,40 @@ class Worker:
         except Exception:
             self._discard_kernel()  # in an unknown state: the next brief gets a new one
             raise
+
+
+@functools.cache
+def _save_at_end_engine() -> str:
+    """papermill's own engine, except that it writes the notebook when the run ends
+    (completed, failed, or its kernel lost), not also before and after every cell.
+    Those writes are for a reader following the file live; a build reads it once, at
+    the end. For a brief they were some fifty writes of half a megabyte: half a second."""
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class SaveAtEndManager(NotebookExecutionManager):
+        def save(self, **kwargs):
+            if self.end_time is not None:  # set by notebook_complete, however it ended
+                super().save(**kwargs)
+
+    class SaveAtEndEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
+                             log_output=False, autosave_cell_every=30, **kwargs):
+            # papermill's Engine.execute_notebook, with the manager above.
+            nb_man = SaveAtEndManager(nb, output_path=output_path, progress_bar=progress_bar,
+                                      log_output=log_output,
+                                      autosave_cell_every=autosave_cell_every)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output,
+                                             **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(SAVE_AT_END_ENGINE, SaveAtEndEngine)
+    return SAVE_AT_END_ENGINE
 
 
 def _save_failed(job: BriefJob, notebook_out: Path) -> str:
