@@ -411,7 +411,7 @@ def to_png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     try:
         if keep_layout:
-            fig.set_layout_engine("none")
+            fig.set_layout_engine(None)  # no engine, so no trial drawing before the real one
         with house_style():
             fig.savefig(buffer, format="png")
     finally:
