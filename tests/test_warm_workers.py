@@ -43,7 +43,8 @@ def run_probe(kernel: WarmKernel, folder: Path, out: Path) -> dict:
     return [(cell["execution_count"], cell["outputs"]) for cell in nb["cells"]]
 
 
-def test_a_reset_kernel_shows_a_brief_nothing_of_the_brief_before(tmp_path):
+def test_a_reset_kernel_shows_a_brief_nothing_of_the_brief_before(tmp_path, monkeypatch):
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in PROBE])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
@@ -62,6 +63,8 @@ def test_a_reset_kernel_shows_a_brief_nothing_of_the_brief_before(tmp_path):
     finally:
         kernel.shutdown()
     assert not client.channels_running
+    # Briefs are not written into the user's IPython history (nor wait on its database).
+    assert not list((tmp_path / "ipython").rglob("history.sqlite"))
     assert second == first
     assert [count for count, _ in first] == [1, 2, 3]
     printed = "".join("".join(o.get("text", "")) for _, outputs in first for o in outputs)

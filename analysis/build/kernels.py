@@ -16,8 +16,10 @@ import os
 
 KERNEL_NAME = "python3"
 # The kernel's own start-up warnings are noise in a build's output; errors in cells still
-# arrive through papermill.
-KERNEL_ARGUMENTS = ["--log-level=CRITICAL"]
+# arrive through papermill. Briefs are not the user's IPython session: without history,
+# a build writes nothing into its SQLite file (which grew by megabytes per sweep), and
+# two kernels do not wait on each other's lock of it.
+KERNEL_ARGUMENTS = ["--log-level=CRITICAL", "--HistoryManager.enabled=False"]
 START_TIMEOUT = 120  # seconds for a kernel to start and import pandas, matplotlib, analysis
 RESET_TIMEOUT = 60
 
