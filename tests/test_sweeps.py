@@ -246,3 +246,10 @@ def test_the_notebook_defaults_are_those_papermill_finds(tmp_path, source):
         except ValueError:
             expected[name] = spec["default"]
     assert _notebook_defaults(notebook) == expected
+
+
+def test_a_notebook_without_readable_parameters_is_a_parameter_error(tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ParameterError, match="bad.ipynb"):
+        _notebook_defaults(bad)

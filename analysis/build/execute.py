@@ -155,7 +155,8 @@ def _save_at_end_engine() -> str:
     """papermill's own engine, except that it writes the notebook when the run ends
     (completed, failed, or its kernel lost), not also before and after every cell.
     Those writes are for a reader following the file live; a build reads it once, at
-    the end. For a brief they were some fifty writes of half a megabyte: half a second."""
+    the end. For a brief they were some fifty writes of a notebook of 100 to 500 kB:
+    half a second."""
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
     class SaveAtEndManager(NotebookExecutionManager):

@@ -64,13 +64,17 @@ def _notebook_defaults(notebook: Path) -> dict:
                              ) from None
     defaults = {}
     for statement in tree.body:
-        target = (statement.targets[-1] if isinstance(statement, ast.Assign)
-                  else statement.target if isinstance(statement, ast.AnnAssign) else None)
-        if isinstance(target, ast.Name) and statement.value is not None:
-            try:
-                defaults[target.id] = ast.literal_eval(statement.value)
-            except ValueError:
-                defaults[target.id] = ast.get_source_segment(source, statement.value)
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets = [statement.target]
+        else:
+            continue
+        try:
+            value = ast.literal_eval(statement.value)
+        except (ValueError, TypeError, SyntaxError):
+            value = ast.get_source_segment(source, statement.value)
+        defaults.update({t.id: value for t in targets if isinstance(t, ast.Name)})
     return defaults
 
 
