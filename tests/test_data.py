@@ -89,6 +89,25 @@ def test_typed_columns(attacks):
     assert str(attacks["munitions"].dtype) == "Int64"
 
 
+def test_a_missing_optional_column_is_typed_as_if_every_cell_were_blank(tmp_path):
+    fields = schema.fields("attacks")
+    required = [f.name for f in fields if f.required]
+    rows = [["EV-1", "2021-01-05", "2021-01-05"], ["EV-2", "2021-01-06", "2021-01-09"]]
+    assert [f.name for f in fields][:len(required)] == required  # rows below: required first
+    only_required = tmp_path / "required.csv"
+    only_required.write_text(",".join(required) + "\n"
+                             + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    every_column = tmp_path / "blank.csv"
+    blanks = "," * (len(fields) - len(required))
+    every_column.write_text(",".join(f.name for f in fields) + "\n"
+                            + "".join(",".join(r) + blanks + "\n" for r in rows),
+                            encoding="utf-8")
+    absent, _ = load.check_table(only_required, "attacks")
+    blank, _ = load.check_table(every_column, "attacks")
+    absent.attrs, blank.attrs = {}, {}
+    pd.testing.assert_frame_equal(absent, blank)
+
+
 def test_claims_and_context_load():
     claims = load.load_claims(DATA / "claims.csv", DATA / "sources.csv")
     context = load.load_context(DATA / "context_events.csv", DATA / "sources.csv")
