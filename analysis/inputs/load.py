@@ -194,7 +194,7 @@ def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
             # Every row blank: typed once and repeated, not converted row by row (a
             # million-row file without its optional columns saved 0.4 s).
             blank = pd.Series(_typed_column(one_blank, f))
-            out[f.name] = blank.repeat(len(frame)).array
+            out[f.name] = pd.Series(blank.iloc[0], index=frame.index, dtype=blank.dtype)
     return pd.DataFrame(out, index=frame.index)
 
 
