@@ -48,3 +48,28 @@ def test_outside_a_build_nothing_is_handed_over(handed, monkeypatch):
     monkeypatch.delenv(handover.ENV)
     assert handover.fetch(arguments) is None
     assert os.environ.get(handover.ENV) is None
+
+
+def test_the_build_holds_no_table_when_it_gives_memory_back(dataset, tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    from analysis.build import runner
+    from analysis.build.plan import BuildRequest
+
+    arguments = brief.table_arguments(str(dataset / "attacks.csv"))
+    loader = runner._Loader(BuildRequest(), tmp_path / "briefs.toml", lambda *a: None)
+    inputs = brief.load_inputs(**arguments)
+    table = weakref.ref(inputs.attacks)
+    loader.loaded["attacks"] = runner._Loaded(arguments, inputs, [])
+    del inputs
+    alive = []
+
+    def give_back():
+        gc.collect()
+        alive.append(table() is not None)
+
+    monkeypatch.setattr(runner.memory, "give_back", give_back)
+    loader.hand_over(tmp_path / "handed")
+    assert alive == [False]
+    assert list((tmp_path / "handed").iterdir())  # and the tables were handed over

@@ -149,6 +149,7 @@ class _Loader:
                 handover.store(folder, loaded.arguments, loaded.inputs,
                                handover.files_of(loaded.arguments), loaded.warned)
         self.loaded.clear()
+        loaded = None  # the loop's name would keep the last set of tables alive
         memory.give_back()
 
     def window(self, job: BriefJob, defaults: dict):
