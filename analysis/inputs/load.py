@@ -169,15 +169,15 @@ class _Lines:
         return int(self._lines[record]) if record < len(self._lines) else record + 1
 
 
-def _typed_column(raw: pd.Series, f) -> pd.api.extensions.ExtensionArray | pd.Series:
-    if f.type == "date":
+def _typed_column(raw: pd.Series, field: contract.Field):
+    if field.type == "date":
         return contract.parse_iso_days(raw)
-    if f.type == "integer":
+    if field.type == "integer":
         return pd.to_numeric(raw.where(contract.is_count(raw), None),
                              errors="coerce").astype("Int64")
-    if f.enum:
-        return pd.Categorical(raw.where(raw.isin(f.enum), contract.UNKNOWN),
-                              categories=list(f.enum))
+    if field.enum:
+        return pd.Categorical(raw.where(raw.isin(field.enum), contract.UNKNOWN),
+                              categories=list(field.enum))
     return raw.where(raw != "", pd.NA).astype("string")
 
 
@@ -191,8 +191,9 @@ def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
         if f.name in frame:
             out[f.name] = _typed_column(frame[f.name], f)
         else:
-            # Every row blank: typed once and repeated, not converted row by row (a
-            # million-row file without its optional columns saved 0.4 s).
+            # Every row blank: one blank cell typed, and its value given to every row,
+            # rather than a column of blanks converted row by row (0.4 s for a
+            # million-row file without its optional columns).
             blank = pd.Series(_typed_column(one_blank, f))
             out[f.name] = pd.Series(blank.iloc[0], index=frame.index, dtype=blank.dtype)
     return pd.DataFrame(out, index=frame.index)
