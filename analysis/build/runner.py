@@ -317,7 +317,6 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
         try:
             if tasks:
                 loader.hand_over(handed_over)
-            if tasks:
                 from .. import editions
             for job, staging in tasks:
                 job.parameters["previous_edition"] = editions.carry_editions(
@@ -350,7 +349,7 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
             publish.discard(handed_over)
         # The index is read from the briefs' summaries: rewritten when one may have
         # changed, and not otherwise, so a no-change build stays quick (the module
-        # imports matplotlib).
+        # imports pandas).
         if tasks or not (out_dir / config.INDEX_FILE).is_file():
             from ..render.index import write_index
 
