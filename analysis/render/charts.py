@@ -379,6 +379,11 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
     return fig
 
 
+def _svg_is_current(fig: Figure) -> bool:
+    """Whether the figure was drawn to SVG (by `to_svg`) and has not changed since."""
+    return getattr(fig, "_brief_svg", None) is not None and not fig.stale
+
+
 def to_svg(fig: Figure) -> bytes:
     """The figure as SVG, byte-identical between runs (fixed salt, no date).
 
@@ -388,9 +393,8 @@ def to_svg(fig: Figure) -> bytes:
     leaves the flag set, so it is cleared here, after the drawing."""
     import io
 
-    cached = getattr(fig, "_brief_svg", None)
-    if cached is not None and not fig.stale:
-        return cached
+    if _svg_is_current(fig):
+        return fig._brief_svg
     buffer = io.BytesIO()
     with house_style():
         fig.savefig(buffer, format="svg", metadata={"Date": None})
@@ -407,7 +411,7 @@ def to_png(fig: Figure) -> bytes:
     import io
 
     engine = fig.get_layout_engine()
-    keep_layout = getattr(fig, "_brief_svg", None) is not None and not fig.stale
+    keep_layout = _svg_is_current(fig)
     buffer = io.BytesIO()
     try:
         if keep_layout:
