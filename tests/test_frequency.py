@@ -200,3 +200,26 @@ def test_cumulative_ends_at_the_window_figures(frame, window):
     assert (last["exact"], last["min"], last["max"]) == (whole["exact"], whole["min"],
                                                          whole["max"])
     assert last["expected"] == pytest.approx(whole["expected"], abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(random_attacks(), windows(), st.sampled_from(["month", "week"]))
+def test_counting_in_chunks_gives_the_figures_of_counting_at_once(frame, window, freq):
+    """Long tables are counted a chunk of attacks at a time (to bound memory): whole
+    numbers must not change at all, expected values only in the last bits."""
+    from analysis.counting import figures, merged
+
+    def everything():
+        single = merged.Merged.single(frame)
+        return [f.attacks_per_period(frame, window, freq), f.cumulative_counts(frame, window),
+                pd.DataFrame([f.window_counts(frame, window.start, window.end),
+                              figures.on_days(single, window)])]
+
+    at_once = everything()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(f, "CHUNK", 3)
+        in_chunks = everything()
+    for want, got in zip(at_once, in_chunks, strict=True):
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=1e-9)
+        whole = ["exact", "min", "max"]
+        assert got[whole].equals(want[whole])

@@ -42,16 +42,20 @@ def on_days(merged: Merged, window: Window, chosen_days: pd.Series | None = None
               else chosen_days.loc[window.start: window.end].to_numpy(dtype=bool))
     running = np.concatenate([[0], np.cumsum(chosen, dtype=np.int64)])
     s, e = intervals(merged.attacks)
-    inside = (s <= last) & (e >= first)
-    lo = np.clip(s, first, last) - first
-    hi = np.clip(e, first, last) - first
-    days_chosen = np.where(inside, running[hi + 1] - running[lo], 0)
-    length = e - s + 1
-    certain = inside & (s >= first) & (e <= last) & (days_chosen == length)
+    certain, possible, expected = [], 0, 0.0
+    for s_part, e_part in frequency.chunks(s, e):
+        inside = (s_part <= last) & (e_part >= first)
+        lo = np.clip(s_part, first, last) - first
+        hi = np.clip(e_part, first, last) - first
+        days_chosen = np.where(inside, running[hi + 1] - running[lo], 0)
+        length = e_part - s_part + 1
+        certain.append(inside & (s_part >= first) & (e_part <= last)
+                       & (days_chosen == length))
+        possible += int((days_chosen > 0).sum())
+        expected += float((days_chosen / length).sum())
+    certain = np.concatenate(certain) if certain else np.zeros(0, dtype=bool)
     exact, minimum = fewest_certain(certain, s == e, merged)
-    return {"exact": exact, "min": minimum,
-            "max": int((days_chosen > 0).sum()),
-            "expected": float((days_chosen / length).sum())}
+    return {"exact": exact, "min": minimum, "max": possible, "expected": expected}
 
 
 def in_period(merged: Merged, start, end) -> dict:

@@ -23,6 +23,10 @@ import pandas as pd
 from ..exceptions import ParameterError
 
 UNKNOWN = "unknown"
+# Attacks counted at a time: the arrays counting derives from them stay a few megabytes,
+# however long the table. Sums of whole numbers do not depend on it; a table of fewer
+# attacks is one chunk, counted as it always was.
+CHUNK = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,12 @@ class Window:
 
 
 def day_numbers(values) -> np.ndarray:
-    """Dates as integer day numbers (days since 1970-01-01)."""
-    return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    """Dates as integer day numbers (days since 1970-01-01).
+
+    32 bits hold every date pandas can represent, and halve the memory of the arrays
+    that counting derives from these, at a million attacks tens of megabytes a kernel."""
+    days = np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]")
+    return days.view(np.int64).astype(np.int32)
 
 
 def day_number(ts) -> int:
@@ -93,34 +101,45 @@ def period_bounds(window: Window, freq: str) -> pd.DataFrame:
     })
 
 
-def _counts(s: np.ndarray, e: np.ndarray, edges: np.ndarray, last: int) -> dict:
-    """The four figures for periods starting at `edges` (day numbers, ascending) and
-    ending the day before the next edge, the last one on day `last`."""
+def chunks(*arrays: np.ndarray):
+    """The arrays cut into aligned slices of CHUNK attacks (views, not copies)."""
+    for at in range(0, len(arrays[0]), CHUNK):
+        yield tuple(array[at:at + CHUNK] for array in arrays)
+
+
+def _counts(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, last: int) -> dict:
+    """The four figures, for attacks from day `starts` to day `ends`, for periods
+    starting at `edges` (day numbers, ascending) and ending the day before the next
+    edge, the last one on day `last`."""
     first = int(edges[0])
     n = len(edges)
-    inside = (s <= last) & (e >= first)
-    s, e = s[inside], e[inside]
-    lo, hi = np.maximum(s, first), np.minimum(e, last)
-    # Period of the first and last day of each attack's overlap with the window.
-    p_lo = np.searchsorted(edges, lo, side="right") - 1
-    p_hi = np.searchsorted(edges, hi, side="right") - 1
-
-    is_exact = s == e
-    exact = np.bincount(p_lo[is_exact], minlength=n)
-    certain = (s >= first) & (e <= last) & (p_lo == p_hi)
-    minimum = np.bincount(p_lo[certain], minlength=n)
-    # Each attack is possible in every period from p_lo to p_hi: a difference array.
-    maximum = np.cumsum(np.bincount(p_lo, minlength=n + 1)
-                        - np.bincount(p_hi + 1, minlength=n + 1))[:n]
-    # Expected: each attack spreads weight 1/length over its days; sum the days of each
-    # period from a per-day difference array.
-    weight = 1.0 / (e - s + 1)
     days = last - first + 1
-    daily = np.cumsum(np.bincount(lo - first, weights=weight, minlength=days + 1)
-                      - np.bincount(hi - first + 1, weights=weight, minlength=days + 1))[:days]
+    exact = np.zeros(n, dtype=np.int64)
+    minimum = np.zeros(n, dtype=np.int64)
+    # Each attack is possible in every period from p_lo to p_hi: a difference array.
+    possible = np.zeros(n + 1, dtype=np.int64)
+    # Expected: each attack spreads weight 1/length over its days; the days of each
+    # period are summed from a per-day difference array.
+    weights = np.zeros(days + 1)
+    for s, e in chunks(starts, ends):
+        inside = (s <= last) & (e >= first)
+        s, e = s[inside], e[inside]
+        lo, hi = np.maximum(s, first), np.minimum(e, last)
+        # Period of the first and last day of each attack's overlap with the window.
+        p_lo = np.searchsorted(edges, lo, side="right") - 1
+        p_hi = np.searchsorted(edges, hi, side="right") - 1
+        exact += np.bincount(p_lo[s == e], minlength=n)
+        certain = (s >= first) & (e <= last) & (p_lo == p_hi)
+        minimum += np.bincount(p_lo[certain], minlength=n)
+        possible += (np.bincount(p_lo, minlength=n + 1)
+                     - np.bincount(p_hi + 1, minlength=n + 1))
+        weight = 1.0 / (e - s + 1)
+        weights += (np.bincount(lo - first, weights=weight, minlength=days + 1)
+                    - np.bincount(hi - first + 1, weights=weight, minlength=days + 1))
+    daily = np.cumsum(weights)[:days]
     expected = np.add.reduceat(daily, edges - first) if days else np.zeros(n)
-    return {"exact": exact.astype(np.int64), "min": minimum.astype(np.int64),
-            "max": maximum.astype(np.int64), "expected": expected.astype(float)}
+    return {"exact": exact, "min": minimum, "max": np.cumsum(possible)[:n],
+            "expected": expected.astype(float)}
 
 
 def attacks_per_period(attacks: pd.DataFrame, window: Window, freq: str) -> pd.DataFrame:
@@ -144,27 +163,27 @@ def cumulative_counts(attacks: pd.DataFrame, window: Window) -> pd.DataFrame:
     dated by t, certainly happened by t, possibly happened by t, expected by t."""
     first, last = day_number(window.start), day_number(window.end)
     days = last - first + 1
-    s, e = intervals(attacks)
-    inside = (s <= last) & (e >= first)
-    s, e = s[inside], e[inside]
-    starts_in = s >= first
-
-    def by_day(day_numbers, weights=None):
-        return np.cumsum(np.bincount(day_numbers - first, weights=weights, minlength=days))
-
-    exact = by_day(s[(s == e) & starts_in])
-    # Certainly in [A, t] once its window has ended, if it began on or after A.
-    certain = starts_in & (e <= last)
-    minimum = by_day(e[certain])
-    maximum = by_day(np.maximum(s, first))
-    lo, hi = np.maximum(s, first), np.minimum(e, last)
-    weight = 1.0 / (e - s + 1)
-    daily = np.cumsum(np.bincount(lo - first, weights=weight, minlength=days + 1)
-                      - np.bincount(hi - first + 1, weights=weight, minlength=days + 1))[:days]
+    # Attacks per day, cumulated at the end: exactly dated on it; certain once their
+    # window has ended, if it began on or after the window's start; possible from their
+    # first day in the window; and the expected weights, as a difference array.
+    exact, certain, possible = (np.zeros(days, dtype=np.int64) for _ in range(3))
+    weights = np.zeros(days + 1)
+    for s, e in chunks(*intervals(attacks)):
+        inside = (s <= last) & (e >= first)
+        s, e = s[inside], e[inside]
+        starts_in = s >= first
+        exact += np.bincount(s[(s == e) & starts_in] - first, minlength=days)
+        certain += np.bincount(e[starts_in & (e <= last)] - first, minlength=days)
+        lo, hi = np.maximum(s, first), np.minimum(e, last)
+        possible += np.bincount(lo - first, minlength=days)
+        weight = 1.0 / (e - s + 1)
+        weights += (np.bincount(lo - first, weights=weight, minlength=days + 1)
+                    - np.bincount(hi - first + 1, weights=weight, minlength=days + 1))
+    daily = np.cumsum(weights)[:days]
     return pd.DataFrame({
         "date": pd.date_range(window.start, window.end, freq="D").astype("datetime64[ns]"),
-        "exact": exact.astype(np.int64), "min": minimum.astype(np.int64),
-        "max": maximum.astype(np.int64), "expected": np.cumsum(daily),
+        "exact": np.cumsum(exact), "min": np.cumsum(certain),
+        "max": np.cumsum(possible), "expected": np.cumsum(daily),
     })
 
 
