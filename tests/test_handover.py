@@ -73,3 +73,29 @@ def test_the_build_holds_no_table_when_it_gives_memory_back(dataset, tmp_path, m
     loader.hand_over(tmp_path / "handed")
     assert alive == [False]
     assert list((tmp_path / "handed").iterdir())  # and the tables were handed over
+
+
+def test_long_columns_are_unpickled_one_at_a_time(tmp_path, monkeypatch):
+    """Unpickled in one piece, every object column's list of cells would stay in the
+    unpickler's memo until the last table was built; one by one, only one column's is
+    alive at a time. Shared tables stay shared."""
+    import tracemalloc
+
+    import pandas as pd
+
+    rows = 200_000
+    table = pd.DataFrame({name: pd.array([f"{name}-{i}" for i in range(rows)], dtype="string")
+                          for name in ("a", "b", "c", "d")})
+    handover.store(tmp_path, {"data_path": "x"}, {"attacks": table, "tables": [table]}, [], [])
+    monkeypatch.setenv(handover.ENV, str(tmp_path))
+    del table
+    tracemalloc.start()
+    try:
+        got = handover.fetch({"data_path": "x"})
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    one_list = rows * 8
+    assert peak - kept < 3 * one_list  # at once, it would be 4 lists and more
+    assert got["tables"][0] is got["attacks"]
+    assert list(got["attacks"]["d"][:2]) == ["d-0", "d-1"]
