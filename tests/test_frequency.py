@@ -134,11 +134,14 @@ def test_cumulative_counts():
     assert last["expected"] == pytest.approx(2.5)
 
 
-def test_breakdown_counts_known_values_and_states_unknown():
+@pytest.mark.parametrize("column", [pd.Categorical, lambda cells: pd.array(cells, "string"),
+                                    lambda cells: pd.Series(cells, dtype=object)],
+                         ids=["category", "string", "object"])
+def test_breakdown_counts_known_values_and_states_unknown(column):
     frame = attacks(("2021-01-05", "2021-01-05"), ("2021-01-06", "2021-02-04"),
                     ("2021-01-07", "2021-01-07"), ("2021-01-08", "2021-01-08"),
                     ("2022-01-01", "2022-01-01"),
-                    weapon=pd.Categorical(["rocket", "drone", "unknown", None, "rocket"]))
+                    weapon=column(["rocket", "drone", "unknown", None, "rocket"]))
     window = f.Window(D("2021-01-01"), D("2021-01-31"))
     table = f.breakdown(frame, "weapon", window)
     assert list(table["value"]) == ["rocket", "drone"]
