@@ -12,11 +12,11 @@ directory it holds the lock of; so the pickles in it are as trusted as the code 
 A set is found by the arguments it was loaded with, and by the bytes of every file it
 was read from: a file changed since the check is read again.
 
-Each long column of Python objects (strings, mostly) is pickled on its own, ahead of the
-tables that hold it. Unpickled in one piece, every such column's list of cells stays in
-the unpickler's memo until the last table is built: at a million rows, some 60 MB more
-in each kernel, at the moment every kernel loads. One by one, only one column's list is
-alive at a time, and the build's own pickler lets go of each column's as it goes.
+Each long column of Python objects (strings, mostly) is pickled on its own, and
+unpickled before the tables that hold it. Unpickled in one piece, every such column's
+list of cells would stay in the unpickler's memo until the last table was built: at a
+million rows, some 60 MB more in each kernel, at the moment every kernel loads. One by
+one, only one column's list is alive at a time, in the kernels and in the build.
 """
 
 from __future__ import annotations
