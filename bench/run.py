@@ -51,7 +51,7 @@ PDF_SNIPPET = ("import sys, weasyprint; "
 
 
 def run_measured(commands: list[list[str]], cwd: Path | None = None) -> tuple[float, float]:
-    """Run commands one after another; return (seconds, peak RSS in MB of any moment)."""
+    """Run commands one after another; return (seconds, peak RSS in MiB of any moment)."""
     peak = 0
     started = time.perf_counter()
     for command in commands:
@@ -244,11 +244,11 @@ def main() -> None:
     print(f"\nMachine: {os.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python "
           f"{sys.version.split()[0]}; medians of {args.repeat} run(s)\n")
-    print(f"| {'case':<38} | {'seconds':>8} | {'x naive':>8} | {'peak RSS MB':>11} |")
-    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 13}|")
+    print(f"| {'case':<38} | {'seconds':>8} | {'x naive':>8} | {'peak RSS MiB':>12} |")
+    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 14}|")
     for label, seconds, mb, _ in rows:
         mem = "" if mb != mb else f"{mb:,.0f}"
-        print(f"| {label:<38} | {seconds:>8.2f} | {seconds / naive_s:>8.2f} | {mem:>11} |")
+        print(f"| {label:<38} | {seconds:>8.2f} | {seconds / naive_s:>8.2f} | {mem:>12} |")
     article_build = full_s
     print("\nTargets (ratios measured in this run):")
     checks = [
@@ -261,7 +261,7 @@ def main() -> None:
         big_s = next(s for label, s, _, _ in rows if label.endswith("1,000,000 rows"))
         big_mb = next(m for label, _, m, _ in rows if label.endswith("1,000,000 rows"))
         checks.append(("1M-row build <= 1.5 x article build", big_s / article_build, 1.5))
-        checks.append(("1M-row build peak RSS <= 1 GB (in GB)", big_mb / 1024, 1.0))
+        checks.append(("1M-row build peak RSS <= 1 GiB (in GiB)", big_mb / 1024, 1.0))
         checks.append(("frequency on 1M rows <= 1 s (in s)", freq_s, 1.0))
     for label, value, limit in checks:
         print(f"  {'met ' if value <= limit else 'MISSED'}  {label}: {value:.3f}")
