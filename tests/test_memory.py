@@ -9,7 +9,7 @@ import sys
 import psutil
 import pytest
 
-from analysis.build.memory import LARGE_BLOCK, give_back
+from analysis.build.memory import LARGE_BLOCK, give_back, map_large_blocks
 
 GLIBC = pytest.mark.skipif(not sys.platform.startswith("linux")
                            or not hasattr(ctypes.CDLL(None), "malloc_trim"),
@@ -34,8 +34,10 @@ def test_freed_memory_between_live_objects_is_given_back():
 def test_without_malloc_trim_nothing_is_done(monkeypatch):
     monkeypatch.setattr(ctypes, "CDLL", lambda name: object())  # no malloc_trim
     give_back()
+    map_large_blocks()
     monkeypatch.setattr(sys, "platform", "darwin")
     give_back()
+    map_large_blocks()
 
 
 FREED_ARRAYS = """
