@@ -166,6 +166,20 @@ def test_lines_count_quoted_newlines(tmp_path, capsys):
     assert f"{path}:5: date_start: '2021-13-01'" in err
 
 
+def test_blank_lines_do_not_shift_the_lines_named(tmp_path, capsys):
+    """pandas skips lines that are empty or hold only spaces and tabs; the line named is
+    still the one the row is on, whether the problem is in a value or in the shape."""
+    rows = f'{HEADER},notes\n\nA,2021-01-01,2021-01-01,"a\n\nb"\n \t\nB,2021-13-01,2021-01-01,\n'
+    code, _, err = validate(capsys, write(tmp_path, rows))
+    assert code == 2
+    assert f"{tmp_path / 'attacks.csv'}:7: date_start: '2021-13-01'" in err
+    shape = write(tmp_path, f"{HEADER}\n\nA,2021-01-01,2021-01-01\n\nB,2021,01,01,2021-01-01\n",
+                  name="shape.csv")
+    code, _, err = validate(capsys, shape)
+    assert code == 2
+    assert f"{shape}:5: -: '5 fields'" in err
+
+
 def test_too_many_fields_names_the_line(tmp_path, capsys):
     path = write(tmp_path, f"{HEADER}\nA,2021-01-01,2021-01-01\nB,2021,01,01,2021-01-01\n")
     code, _, err = validate(capsys, path)

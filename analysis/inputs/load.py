@@ -62,20 +62,34 @@ def _first_bad_utf8(path: Path) -> tuple[int, bytes] | None:
     return (line, carry) if carry else None
 
 
-def record_lines(path: Path) -> np.ndarray:
-    """The physical line on which each record starts (header = record 0 on line 1).
+def record_lines(path: Path, *, with_blank: bool = False) -> np.ndarray:
+    """The physical line on which each row of the table starts (header = row 0 on line 1).
 
     Only computed when problems must be located: quoted fields may hold newlines, so
-    the row index alone does not give the line."""
-    starts = [1]
+    the row index alone does not give the line. Lines that are empty or hold only spaces
+    and tabs are no rows (pandas skips them); `with_blank` counts them as records too, as
+    pandas' parser errors number the records."""
+    starts = []
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(fh)
+        record: list[str] = []  # the physical lines of the record being read
+
+        def physical_lines():
+            for line in fh:
+                record.append(line)
+                yield line
+
+        reader = csv.reader(physical_lines())
+        start = 1
         try:
             for _ in reader:
-                starts.append(reader.line_num + 1)
+                blank = len(record) == 1 and not record[0].strip(" \t\r\n")
+                if with_blank or not blank:
+                    starts.append(start)
+                start = reader.line_num + 1
+                record.clear()
         except csv.Error:
             pass
-    return np.asarray(starts[:-1], dtype=np.int64)
+    return np.asarray(starts, dtype=np.int64)
 
 
 def _header(path: Path) -> list[str]:
@@ -118,7 +132,7 @@ def read_strings(path: str | Path, *, max_bytes: int = config.MAX_FILE_BYTES,
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
         if match:
             expected, record, saw = (int(g) for g in match.groups())
-            lines = record_lines(path)
+            lines = record_lines(path, with_blank=True)
             line = int(lines[record - 1]) if record - 1 < len(lines) else record
             _fail(path, line, "-", f"{saw} fields",
                   f"row has {saw} fields but the header has {expected}; "
