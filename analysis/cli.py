@@ -25,7 +25,7 @@ EXIT_OK, EXIT_BUILD_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 IMPORT_FORMATS = ("acled", "ucdp", "table")
 KIND_CHOICES = {"attacks": "attacks", "claims": "claims", "context": "context_events",
-                "sources": "sources"}
+                "sources": "sources", "matches": "matches"}
 
 
 def exit_code(error: BaseException) -> int:
@@ -130,8 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check each file against the data contract and print every problem "
                     "as file:line: column: value: what is wrong (line 0 means the whole "
                     "file). A file is checked as an attacks table unless its columns "
-                    "(claim_id, context_id, or source_id and path) or --kind say "
-                    "otherwise. Exits 0 when all files are valid, 2 otherwise.")
+                    "(claim_id, context_id, source_id and path, or event_id_a and "
+                    "event_id_b) or --kind say otherwise. A matches file (decisions on "
+                    "duplicates) is checked against the attacks tables given in the same "
+                    "command, in their order, as a build would merge them. Exits 0 when "
+                    "all files are valid, 2 otherwise.")
     validate.add_argument("paths", nargs="+", metavar="PATH", help="CSV files to check")
     validate.add_argument("--kind", choices=sorted(KIND_CHOICES),
                           help="check every PATH as this kind of table")
@@ -213,13 +216,18 @@ def _sources_for(path: Path, option: str | None) -> Path | None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .inputs import load
+    from .inputs import load, match
 
     limits = {"max_bytes": args.max_bytes, "max_rows": args.max_rows}
     status = EXIT_OK
+    attacks: dict[str, object] = {}  # the valid attacks tables, by the name given
+    matches_files, failed_tables = [], False
     for raw in args.paths:
         path = Path(raw)
         kind = KIND_CHOICES[args.kind] if args.kind else None
+        if kind == "matches" or (kind is None and match.is_matches_file(path)):
+            matches_files.append(path)  # checked once every table is
+            continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -227,10 +235,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 sources = load.load_sources(sources_path, **limits) if sources_path else None
                 table, kind = load.check_table(path, kind, sources=sources, **limits)
                 print(f"{path}: valid {kind} table, {len(table)} rows")
+                if kind == "attacks":
+                    attacks[raw] = table
             except DataError as err:
                 print_error(err)
                 status = EXIT_BAD_INPUT
+                failed_tables = True
         _print_warnings(caught)
+    for path in matches_files:
+        try:
+            matches = match.read_matches(path)
+            if len(attacks) >= 2 and not failed_tables:
+                from .counting.merged import merge
+
+                # As a build merges them: every id and decision, and what the decisions
+                # make of the rows (contradictions, windows that share no day).
+                merge(list(attacks.values()), matches, list(attacks))
+                against = "against " + ", ".join(attacks)
+            else:
+                match.check_decisions(matches)
+                against = ("its ids not checked: a table given has problems"
+                           if failed_tables else "its ids not checked: give the attacks "
+                           "tables it pairs in the same command")
+            print(f"{path}: valid matches table, {len(matches)} rows, {against}")
+        except DataError as err:
+            print_error(err)
+            status = EXIT_BAD_INPUT
     return status
 
 

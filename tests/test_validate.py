@@ -254,3 +254,48 @@ def test_data_error_is_a_value_error_with_problems(tmp_path):
 def test_loader_resolves_relative_paths_from_the_project_root():
     assert len(load.load_attacks("data/attacks.csv")) == 20
     assert Path("data/attacks.csv").is_absolute() is False
+
+
+# ---------------------------------------------------------------------------------------
+# Matches files (decisions on duplicates between attacks tables)
+
+def two_tables(tmp_path):
+    a = write(tmp_path, f"{HEADER}\nA1,2021-01-05,2021-01-05\nA2,2021-02-01,2021-02-10\n",
+              name="a.csv")
+    b = write(tmp_path, f"{HEADER}\nB1,2021-01-05,2021-01-06\nB2,2021-03-01,2021-03-01\n",
+              name="b.csv")
+    return a, b
+
+
+def test_a_matches_file_alone_is_checked_for_its_columns_and_decisions(tmp_path, capsys):
+    good = write(tmp_path, "event_id_a,event_id_b,decision\nA1,B1,same\nA2,B2,\n",
+                 name="matches.csv")
+    code, out, _ = validate(capsys, good)
+    assert code == 0
+    assert f"{good}: valid matches table, 2 rows, its ids not checked" in out
+    bad = write(tmp_path, "event_id_a,event_id_b,decision\nA1,B1,yes\n", name="bad.csv")
+    code, _, err = validate(capsys, bad)
+    assert code == 2
+    assert f"{bad}:2: decision: 'yes': not one of: same, different, or blank" in err
+    attacks, _ = two_tables(tmp_path)
+    code, _, err = validate(capsys, "--kind", "matches", attacks)
+    assert code == 2
+    assert f"{attacks}:1: event_id_a: '': required column is missing" in err
+
+
+def test_a_matches_file_is_checked_against_the_tables_given_with_it(tmp_path, capsys):
+    a, b = two_tables(tmp_path)
+    matches = write(tmp_path, "event_id_a,event_id_b,decision\nA1,B1,same\nA2,B2,\n",
+                    name="matches.csv")
+    code, out, _ = validate(capsys, matches, a, b)  # in any order
+    assert code == 0
+    assert f"{matches}: valid matches table, 2 rows, against {a}, {b}" in out
+    wrong = write(tmp_path, "event_id_a,event_id_b,decision\nA1,B9,\nA2,B1,same\n",
+                  name="wrong.csv")
+    code, _, err = validate(capsys, a, b, wrong)
+    assert code == 2
+    assert f"{wrong}:2: event_id_b: 'B9': no such event_id in the tables" in err
+    dates = write(tmp_path, "event_id_a,event_id_b,decision\nA2,B1,same\n", name="dates.csv")
+    code, _, err = validate(capsys, a, b, dates)
+    assert code == 2
+    assert f"{dates}:2: decision: 'same':" in err and "share no day" in err

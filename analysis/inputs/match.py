@@ -10,6 +10,7 @@ matches table: `same`, `different`, or blank (unresolved). `data/matching.md` do
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -199,9 +200,7 @@ def check_matches(matches: pd.DataFrame, tables: list[pd.DataFrame],
         problems.append(Problem(file, int(lines[row]), column, str(value), message))
 
     matches = matches.assign(decision=matches["decision"].fillna(""))
-    for row, decision in enumerate(matches["decision"]):
-        if decision not in DECISIONS:
-            problem(row, "decision", decision, "not one of: same, different, or blank")
+    problems += _decision_problems(matches, file, lines)
     ids = {c: matches[c].astype(str).to_numpy() for c in ("event_id_a", "event_id_b")}
     given = {c: (matches[f"table_{c[-1]}"].fillna("").astype(str).to_numpy()
                  if f"table_{c[-1]}" in matches else [""] * len(matches)) for c in ids}
@@ -222,6 +221,32 @@ def check_matches(matches: pd.DataFrame, tables: list[pd.DataFrame],
                          table_b=[names[i] for i in found["event_id_b"]], line=lines)
     out.attrs["path"] = file
     return out
+
+
+def _decision_problems(matches: pd.DataFrame, file: str, lines) -> list[Problem]:
+    return [Problem(file, int(line), "decision", str(decision),
+                    "not one of: same, different, or blank")
+            for decision, line in zip(matches["decision"].fillna(""), lines, strict=True)
+            if decision not in DECISIONS]
+
+
+def check_decisions(matches: pd.DataFrame) -> None:
+    """What a matches file read by `read_matches` can be checked for without its tables:
+    each decision is same, different or blank. Raises DataError listing every problem."""
+    problems = _decision_problems(matches, matches.attrs["path"], matches["line"])
+    if problems:
+        raise DataError(problems)
+
+
+def is_matches_file(path: str | Path) -> bool:
+    """Whether a CSV's first line names the two ids of a matches file."""
+    try:
+        with Path(path).open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            first = fh.readline(1 << 16)  # a header, not a whole file without newlines
+    except OSError:  # missing or unreadable: checking it as a table says so
+        return False
+    names = next(csv.reader([first]), [])
+    return {"event_id_a", "event_id_b"} <= {name.strip() for name in names}
 
 
 def read_matches(path: str | Path, tables: list[pd.DataFrame] | None = None,
