@@ -244,7 +244,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _print_warnings(caught)
     for path in matches_files:
         try:
-            matches = match.read_matches(path)
+            matches = match.read_matches(path, **limits)
             if len(attacks) >= 2 and not failed_tables:
                 from .counting.merged import merge
 

@@ -250,12 +250,13 @@ def is_matches_file(path: str | Path) -> bool:
 
 
 def read_matches(path: str | Path, tables: list[pd.DataFrame] | None = None,
-                 names: list[str] | None = None) -> pd.DataFrame:
+                 names: list[str] | None = None, **limits) -> pd.DataFrame:
     """Read a matches file (event_id_a, event_id_b, decision; reason, table_a and
-    table_b optional) as strings, with each row's physical `line`. With `tables` and
-    `names`, the decisions are checked against them (see `check_matches`)."""
+    table_b optional) as strings, with each row's physical `line`, refused past the size
+    `limits` (max_bytes, max_rows) like any table. With `tables` and `names`, the
+    decisions are checked against them (see `check_matches`)."""
     path = Path(path)
-    frame = load.read_strings(path)
+    frame = load.read_strings(path, **limits)
     missing = [c for c in ("event_id_a", "event_id_b", "decision") if c not in frame]
     if missing:
         raise DataError([Problem(str(path), 1, c, "", load.MISSING_COLUMN) for c in missing])
