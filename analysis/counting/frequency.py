@@ -107,6 +107,24 @@ def chunks(*arrays: np.ndarray):
         yield tuple(array[at:at + CHUNK] for array in arrays)
 
 
+def _in_window(starts: np.ndarray, ends: np.ndarray, first: int, last: int):
+    """Chunk by chunk, the attacks that share a day with [first, last]: their first and
+    last days, and those days clipped to the window."""
+    for s, e in chunks(starts, ends):
+        inside = (s <= last) & (e >= first)
+        s, e = s[inside], e[inside]
+        yield s, e, np.maximum(s, first), np.minimum(e, last)
+
+
+def _spread(s, e, lo, hi, first: int, days: int) -> np.ndarray:
+    """Each attack's weight of 1/length on every day of it in the window, as a per-day
+    difference array (`days` + 1 long): its cumulative sum is the expected count of
+    attacks on each day."""
+    weight = 1.0 / (e - s + 1)
+    return (np.bincount(lo - first, weights=weight, minlength=days + 1)
+            - np.bincount(hi - first + 1, weights=weight, minlength=days + 1))
+
+
 def _counts(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, last: int) -> dict:
     """The four figures, for attacks from day `starts` to day `ends`, for periods
     starting at `edges` (day numbers, ascending) and ending the day before the next
@@ -118,13 +136,9 @@ def _counts(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, last: int) 
     minimum = np.zeros(n, dtype=np.int64)
     # Each attack is possible in every period from p_lo to p_hi: a difference array.
     possible = np.zeros(n + 1, dtype=np.int64)
-    # Expected: each attack spreads weight 1/length over its days; the days of each
-    # period are summed from a per-day difference array.
+    # Expected: the days of each period summed from the per-day weights (`_spread`).
     weights = np.zeros(days + 1)
-    for s, e in chunks(starts, ends):
-        inside = (s <= last) & (e >= first)
-        s, e = s[inside], e[inside]
-        lo, hi = np.maximum(s, first), np.minimum(e, last)
+    for s, e, lo, hi in _in_window(starts, ends, first, last):
         # Period of the first and last day of each attack's overlap with the window.
         p_lo = np.searchsorted(edges, lo, side="right") - 1
         p_hi = np.searchsorted(edges, hi, side="right") - 1
@@ -133,9 +147,7 @@ def _counts(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, last: int) 
         minimum += np.bincount(p_lo[certain], minlength=n)
         possible += (np.bincount(p_lo, minlength=n + 1)
                      - np.bincount(p_hi + 1, minlength=n + 1))
-        weight = 1.0 / (e - s + 1)
-        weights += (np.bincount(lo - first, weights=weight, minlength=days + 1)
-                    - np.bincount(hi - first + 1, weights=weight, minlength=days + 1))
+        weights += _spread(s, e, lo, hi, first, days)
     daily = np.cumsum(weights)[:days]
     expected = np.add.reduceat(daily, edges - first) if days else np.zeros(n)
     return {"exact": exact, "min": minimum, "max": np.cumsum(possible)[:n],
@@ -168,17 +180,12 @@ def cumulative_counts(attacks: pd.DataFrame, window: Window) -> pd.DataFrame:
     # first day in the window; and the expected weights, as a difference array.
     exact, certain, possible = (np.zeros(days, dtype=np.int64) for _ in range(3))
     weights = np.zeros(days + 1)
-    for s, e in chunks(*intervals(attacks)):
-        inside = (s <= last) & (e >= first)
-        s, e = s[inside], e[inside]
+    for s, e, lo, hi in _in_window(*intervals(attacks), first, last):
         starts_in = s >= first
         exact += np.bincount(s[(s == e) & starts_in] - first, minlength=days)
         certain += np.bincount(e[starts_in & (e <= last)] - first, minlength=days)
-        lo, hi = np.maximum(s, first), np.minimum(e, last)
         possible += np.bincount(lo - first, minlength=days)
-        weight = 1.0 / (e - s + 1)
-        weights += (np.bincount(lo - first, weights=weight, minlength=days + 1)
-                    - np.bincount(hi - first + 1, weights=weight, minlength=days + 1))
+        weights += _spread(s, e, lo, hi, first, days)
     daily = np.cumsum(weights)[:days]
     return pd.DataFrame({
         "date": pd.date_range(window.start, window.end, freq="D").astype("datetime64[ns]"),
