@@ -95,6 +95,27 @@ def test_breakdown_chart_draws_known_values_and_states_unknown(window):
     assert any("1 attack with unknown weapon not shown" in t.get_text() for t in fig.texts)
 
 
+def test_a_long_source_line_stays_clear_of_the_legend(window):
+    """On a short chart, a source line that wraps to a second line ran under the legend:
+    the layout must keep room for all of it."""
+    data = attacks([("2021-01-05", "2021-01-05"), ("2021-02-01", "2021-02-03")])
+    data["weapon"] = pd.Categorical(["rocket", "drone"],
+                                    categories=["rocket", "ied", "drone", "other", "unknown"])
+    fig = charts.breakdown_chart(frequency.breakdown(data, "weapon", window),
+                                 source_line="Sources: " + "a long list of reports, " * 12)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    with charts.house_style():
+        canvas.draw()  # laid out as for the brief and its files
+        renderer = canvas.get_renderer()
+        legend = fig.axes[0].get_legend().get_window_extent(renderer)
+        line = next(t for t in fig.texts if "a long list" in t.get_text())
+        source = line.get_window_extent(renderer)
+    assert source.y1 <= legend.y0
+    assert source.y0 >= 0
+
+
 def test_empty_data_still_draws(window):
     empty = attacks([])
     counts = frequency.attacks_per_period(empty, window, "month")

@@ -60,9 +60,11 @@ def _new_figure(height: float = 4.8) -> tuple[Figure, Axes]:
 
 
 def _source_line(fig: Figure, text: str) -> None:
-    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
-    fig.text(0.005, 0.01, plain(text), fontsize=7.5, color="#666666", ha="left", va="bottom",
-             wrap=True)
+    # As the figure's x label, the line is laid out with the rest: constrained layout
+    # keeps room for it below the legend, however many lines it wraps to. (A fixed strip
+    # of the figure's height held one line: on short charts the legend ran over a second.)
+    fig.supxlabel(plain(text), x=0.005, ha="left", fontsize=7.5, color="#666666",
+                  wrap=True)
 
 
 def _text_side(ax, x) -> tuple[float, str]:
