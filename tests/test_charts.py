@@ -172,3 +172,24 @@ def test_the_png_is_laid_out_as_the_chart_in_the_brief(data, window):
     again = charts.frequency_chart(frequency.attacks_per_period(data, window, "month"))
     charts.to_svg(again)
     assert charts.to_png(again) == png
+
+
+def test_source_lines_are_wrapped_to_the_figure_once_not_at_every_drawing(window):
+    """matplotlib's own wrapping measured the line again for every word at every drawing;
+    the line is now broken once, at spaces, and each line fits."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    text = "Sources: " + " ".join(f"report{i} (W. Publisher, 2021)" for i in range(30))
+    with charts.house_style():
+        lines = charts.wrapped(text, 400, 7.5).split("\n")
+        widths = [text_to_path.get_text_width_height_descent(
+            line, FontProperties(size=7.5), ismath=False)[0] for line in lines]
+    assert len(lines) > 2
+    assert max(widths) <= 400
+    assert min(widths[:-1]) > 300  # lines are filled, not broken early
+    assert " ".join(lines) == text
+    assert charts.wrapped("Source: short.", 400, 7.5) == "Source: short."
+    fig = charts.frequency_chart(frequency.attacks_per_period(attacks([]), window, "month"),
+                                 source_line=text)
+    assert all(not t.get_wrap() for t in fig.texts)
