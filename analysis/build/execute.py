@@ -57,15 +57,26 @@ class Worker:
         self.kernel = None
         # nbconvert and WeasyPrint import and set up in a thread while the kernel starts
         # and runs the first notebook: the worker is only waiting on the kernel then.
+        # The thread starts once the kernel's process exists: started earlier, it held
+        # the interpreter's lock while this thread was on its way to launching the
+        # kernel, and the kernel started up to half a second later.
         self._rendering_ready = threading.Thread(target=_prepare_rendering,
                                                  args=(settings.paper,), daemon=True)
-        self._rendering_ready.start()
+
+    def _start_preparing_rendering(self) -> None:
+        if self._rendering_ready.ident is None:
+            self._rendering_ready.start()
+
+    def _rendering_prepared(self) -> None:
+        self._start_preparing_rendering()  # if no kernel ever started, the work is done here
+        self._rendering_ready.join()
 
     def start(self, cwd: str | Path = ".") -> None:
         if self.kernel is None:
             from .kernels import WarmKernel
 
-            self.kernel = WarmKernel(self.settings.env, str(cwd))
+            self.kernel = WarmKernel(self.settings.env, str(cwd),
+                                     launched=self._start_preparing_rendering)
 
     def close(self) -> None:
         kernel, self.kernel = self.kernel, None
@@ -87,7 +98,7 @@ class Worker:
             finally:
                 if self.kernel is not None:
                     self.kernel.release()
-            self._rendering_ready.join()
+            self._rendering_prepared()
             _render(job, notebook_out, staging, on_stage)
         except OSError as err:
             # A full disk or a folder that turned read-only: say so; the last good brief

@@ -13,6 +13,7 @@ starts another for its next brief.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 KERNEL_NAME = "python3"
 # The kernel's own start-up warnings are noise in a build's output; errors in cells still
@@ -77,7 +78,10 @@ def _kernel_manager():
 class WarmKernel:
     """A started kernel; `km` is what papermill takes to run a notebook on it."""
 
-    def __init__(self, env: dict[str, str], cwd: str):
+    def __init__(self, env: dict[str, str], cwd: str,
+                 launched: Callable[[], None] = lambda: None):
+        """Start the kernel and wait until it has done its imports. `launched` is called
+        as soon as the kernel's process exists, while it is still starting."""
         from jupyter_client.session import Session
         from jupyter_core.utils import run_sync
 
@@ -86,6 +90,7 @@ class WarmKernel:
         run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd,
                                        env={**os.environ, **env})
         try:
+            launched()
             # The worker's own client, for warm-up and resets. Its session is its own:
             # clients of one session share one socket identity, and the kernel would send
             # its replies to whichever of them connected last.
