@@ -108,6 +108,24 @@ def test_a_missing_optional_column_is_typed_as_if_every_cell_were_blank(tmp_path
     pd.testing.assert_frame_equal(absent, blank)
 
 
+def test_each_date_and_count_column_is_parsed_once_and_typed_as_before(
+        tmp_path, monkeypatch):
+    """The checks parse dates and counts; typing reuses what they parsed instead of
+    parsing every cell a second time, and gives the same table."""
+    path = tmp_path / "attacks.csv"
+    path.write_text("event_id,date_start,date_end,munitions\n"
+                    "EV-1,2021-01-05,2021-01-05,3\n"
+                    "EV-2,2021-01-06,2021-01-09,\n", encoding="utf-8")
+    calls = []
+    real = schema.parse_iso_days
+    monkeypatch.setattr(schema, "parse_iso_days", lambda s: calls.append(s.name) or real(s))
+    typed, _ = load.check_table(path, "attacks")
+    assert sorted(calls) == ["date_end", "date_start"]
+    monkeypatch.undo()
+    typed.attrs = {}
+    pd.testing.assert_frame_equal(typed, load._typed(load.read_strings(path), "attacks"))
+
+
 def test_claims_and_context_load():
     claims = load.load_claims(DATA / "claims.csv", DATA / "sources.csv")
     context = load.load_context(DATA / "context_events.csv", DATA / "sources.csv")

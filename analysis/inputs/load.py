@@ -183,19 +183,22 @@ class _Lines:
         return int(self._lines[record]) if record < len(self._lines) else record + 1
 
 
-def _typed_column(raw: pd.Series, field: contract.Field):
+def _typed_column(raw: pd.Series, field: contract.Field, parsed: pd.Series | None = None):
+    """`parsed`: what the raw checks made of this column (see `contract.raw_schema`)."""
+    if parsed is not None and not parsed.index.equals(raw.index):
+        parsed = None
     if field.type == "date":
-        return contract.parse_iso_days(raw)
+        return contract.parse_iso_days(raw) if parsed is None else parsed
     if field.type == "integer":
-        return pd.to_numeric(raw.where(contract.is_count(raw), None),
-                             errors="coerce").astype("Int64")
+        counts = contract.is_count(raw) if parsed is None else parsed
+        return pd.to_numeric(raw.where(counts, None), errors="coerce").astype("Int64")
     if field.enum:
         return pd.Categorical(raw.where(raw.isin(field.enum), contract.UNKNOWN),
                               categories=list(field.enum))
     return raw.where(raw != "", pd.NA).astype("string")
 
 
-def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+def _typed(frame: pd.DataFrame, kind: str, parsed: dict | None = None) -> pd.DataFrame:
     """Convert a string table to its types. Optional columns absent from the file are
     added as unknown, so analyses never need to ask whether a column exists. Values
     that break the contract become missing here; the checks report them."""
@@ -203,7 +206,7 @@ def _typed(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     one_blank = pd.Series([""], dtype=object)
     for f in contract.fields(kind):
         if f.name in frame:
-            out[f.name] = _typed_column(frame[f.name], f)
+            out[f.name] = _typed_column(frame[f.name], f, (parsed or {}).get(f.name))
         else:
             # Every row blank: one blank cell typed, and its value given to every row,
             # rather than a column of blanks converted row by row (0.4 s for a
@@ -234,14 +237,15 @@ def check_table(path: str | Path, kind: str | None = None, *,
                           stacklevel=2)
     lines = _Lines(path)
     problems: list[Problem] = []
+    parsed: dict = {}
     try:
-        contract.raw_schema(kind).validate(frame, lazy=True)
+        contract.raw_schema(kind, parsed).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         problems += _locate(path, err.failure_cases, lines)
     if any(p.message == MISSING_COLUMN for p in problems):
         raise DataError(problems)  # nothing further can be checked without it
 
-    typed = _typed(frame, kind)
+    typed = _typed(frame, kind, parsed)
     try:
         contract.row_schema(kind).validate(typed, lazy=True)
     except pa.errors.SchemaErrors as err:
