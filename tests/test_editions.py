@@ -69,6 +69,23 @@ def test_attack_ids_lists_the_attacks_possibly_in_the_window_in_order():
     assert text.splitlines()[1:] == ["A-1", "A-2"]
 
 
+@pytest.mark.parametrize("odd", ["A,9", 'A"9', "A\n9", "A\r9"])
+def test_attack_ids_are_quoted_when_an_id_needs_it_and_read_back_whole(odd):
+    """Ids are written as they are unless one holds a comma, a quote or a line break;
+    then every id is quoted (minimal quoting left a carriage return bare)."""
+    attacks = attacks_of(("A-1", "2021-03-05", "2021-03-05"), (odd, "2021-03-06", "2021-03-06"))
+    text = attack_ids(attacks, Window(START, "2021-03-31"))
+    assert text.startswith(b'"event_id"\n"A-1"\n')
+    assert _read_ids_of(text) == ["A-1", odd]
+    plain = attack_ids(EDITION_2, Window(START, "2021-04-20"))
+    assert plain == b"event_id\nA-1\nA-6\nA-5\nA_*7\n"  # in the data's order
+
+
+def _read_ids_of(data: bytes) -> list[str]:
+    import io
+    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)["event_id"].tolist()
+
+
 def test_the_first_build_has_nothing_to_compare_with(tmp_path):
     staging = tmp_path / "staging"
     staging.mkdir()
