@@ -12,7 +12,9 @@ starts another for its next brief.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections.abc import Callable
 
 KERNEL_NAME = "python3"
@@ -27,6 +29,42 @@ RESET_TIMEOUT = 60
 WARM_UP = '__import__("analysis.build.in_kernel", fromlist=["_"]).warm_up()'
 RESET = '__import__("analysis.build.in_kernel", fromlist=["_"]).reset({cwd!r})'
 RELEASE = '__import__("analysis.build.in_kernel", fromlist=["_"]).release()'
+
+
+async def _wait_until_ready(client, timeout: float) -> None:
+    """Return once the kernel has answered `client` on its shell channel and the answer's
+    status messages have reached it on IOPub, so that both channels are connected.
+
+    jupyter_client's own `wait_for_ready` then reads IOPub until it has been silent for
+    0.2 s. Waited for twice per kernel (its start-up, its first notebook) and while both
+    cores had nothing else to do, that silence was most of a build's idle time. Here the
+    wait ends with the `idle` status of the kernel_info request itself; a kernel whose
+    IOPub was not connected yet when it sent that status (the subscriber joined late) is
+    asked again."""
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while True:
+        request = client.kernel_info()
+        reply = None
+        with contextlib.suppress(Empty):
+            while reply is None and time.monotonic() < deadline:
+                msg = await client.shell_channel.get_msg(timeout=1)
+                if msg["parent_header"].get("msg_id") == request:
+                    reply = msg
+        if reply is not None:
+            with contextlib.suppress(Empty):
+                while True:
+                    msg = await client.iopub_channel.get_msg(timeout=0.2)
+                    if (msg["parent_header"].get("msg_id") == request
+                            and msg["msg_type"] == "status"
+                            and msg["content"].get("execution_state") == "idle"):
+                        client._handle_kernel_info_reply(reply)
+                        return
+        if not await client._async_is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
 def _kernel_manager():
@@ -49,7 +87,7 @@ def _kernel_manager():
 
         async def wait_for_ready(self, timeout=None):
             if not self.heard:
-                await self._async_wait_for_ready(timeout)
+                await _wait_until_ready(self, START_TIMEOUT if timeout is None else timeout)
                 self.heard = True
             elif not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
@@ -97,7 +135,7 @@ class WarmKernel:
             self._control = self.km.client(session=Session(
                 key=self.km.session.key, signature_scheme=self.km.session.signature_scheme))
             self._control.start_channels()
-            run_sync(self._control.wait_for_ready)(timeout=START_TIMEOUT)
+            run_sync(_wait_until_ready)(self._control, START_TIMEOUT)
             self._run_silently(WARM_UP, START_TIMEOUT)
         except BaseException:
             self.shutdown()
