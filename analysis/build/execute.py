@@ -40,7 +40,11 @@ class WorkerSettings:
     paper: str = "A4"
 
 
-def _prepare_rendering(paper: str) -> None:
+def _prepare(paper: str) -> None:
+    """What a worker imports and sets up while its kernel starts: papermill first, which
+    the first brief needs as soon as the kernel is warm, then the renderers."""
+    import papermill  # noqa: F401
+
     from ..render.exporter import brief_exporter
     from ..render.pdf import pdf_renderer
 
@@ -55,12 +59,12 @@ class Worker:
     def __init__(self, settings: WorkerSettings = WorkerSettings()):
         self.settings = settings
         self.kernel = None
-        # nbconvert and WeasyPrint import and set up in a thread while the kernel starts
-        # and runs the first notebook: the worker is only waiting on the kernel then.
-        # The thread starts once the kernel's process exists: started earlier, it held
-        # the interpreter's lock while this thread was on its way to launching the
-        # kernel, and the kernel started up to half a second later.
-        self._rendering_ready = threading.Thread(target=_prepare_rendering,
+        # papermill, nbconvert and WeasyPrint import and set up in a thread while the
+        # kernel starts and runs the first notebook: the worker is only waiting on the
+        # kernel then. The thread starts once the kernel's process exists: started
+        # earlier, it held the interpreter's lock while this thread was on its way to
+        # launching the kernel, and the kernel started up to half a second later.
+        self._rendering_ready = threading.Thread(target=_prepare,
                                                  args=(settings.paper,), daemon=True)
 
     def _start_preparing_rendering(self) -> None:
