@@ -102,6 +102,7 @@ class _Slot:
     process: multiprocessing.process.BaseProcess
     conn: object
     running: _Running | None = None
+    retired: bool = False  # told to stop once it is done
 
 
 class LocalWorkers:
@@ -131,11 +132,12 @@ class LocalWorkers:
             ) -> Iterator[Outcome]:
         """Build each (job, staging folder); yield outcomes as they come. A worker that
         dies takes its own brief down only: the brief fails, naming the stage it had
-        reached, and a new worker takes over the briefs still waiting."""
+        reached, and a new worker takes over the briefs still waiting. One batch per
+        instance: a worker that has nothing left to build stops."""
         queue = deque(tasks)
         while queue or any(slot.running for slot in self._slots):
             for slot in self._slots:
-                if queue and slot.running is None:
+                if queue and slot.running is None and not slot.retired:
                     job, staging = queue.popleft()
                     slot.running = _Running(job, staging)
                     slot.running.enter(STARTING)
@@ -168,21 +170,35 @@ class LocalWorkers:
                     on_stage(state.job.name, value)
                     continue
                 slot.running = None
+                if not queue:
+                    # Nothing left for it: it shuts its kernel down now, while the others
+                    # finish, rather than after the last of them.
+                    self._retire(slot)
                 done = kind == "done"
                 yield Outcome(state.job, state.staging, seconds=value if done else None,
                               error=None if done else value, timings=state.timings())
+
+    @staticmethod
+    def _retire(slot: _Slot) -> None:
+        if slot.retired:
+            return
+        slot.retired = True
+        try:
+            slot.conn.send(None)
+        except OSError:  # already gone
+            pass
 
     def close(self) -> None:
         """Ask each worker to stop (it shuts its kernel down); stop by force any that is
         still building (interrupted) or does not stop in time."""
         for slot in self._slots:
-            try:
-                if slot.running is None:
-                    slot.conn.send(None)
-                else:
+            if slot.running is None:
+                self._retire(slot)
+            else:
+                try:
                     slot.process.terminate()
-            except OSError:  # already gone
-                pass
+                except OSError:  # already gone
+                    pass
         deadline = time.monotonic() + 10
         for slot in self._slots:
             slot.process.join(max(0.0, deadline - time.monotonic()))

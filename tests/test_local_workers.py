@@ -1,0 +1,45 @@
+"""Local workers, with the brief-building replaced by a stand-in (no kernels): how the
+briefs are shared out, and when workers stop."""
+
+import time
+from pathlib import Path
+
+from analysis.build import executors
+from analysis.build.execute import WorkerSettings
+from analysis.build.plan import BriefJob
+
+
+def stand_in_worker(settings: WorkerSettings, conn) -> None:
+    """Builds nothing. The brief named "slow" finishes only once the worker of any other
+    brief has stopped (or after a minute), so the test needs no clock."""
+    stopped = Path(settings.env["STOPPED_DIR"])
+    name = None
+    while True:
+        task = conn.recv()
+        if task is None:
+            (stopped / f"stopped-after-{name}").touch()
+            return
+        job, _ = task
+        name = job.name
+        if name == "slow":
+            deadline = time.monotonic() + 60
+            while not any(stopped.iterdir()) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        conn.send(("done", 0.0))
+
+
+def test_a_worker_with_nothing_left_stops_while_the_others_finish(tmp_path, monkeypatch):
+    """Its kernel is shut down at once, rather than after the last brief of the build."""
+    monkeypatch.setattr(executors, "_serve", stand_in_worker)
+    stopped = tmp_path / "stopped"
+    stopped.mkdir()
+    settings = WorkerSettings(env={"STOPPED_DIR": str(stopped)})
+    tasks = [(BriefJob(name, tmp_path / "nb.ipynb", {}, tmp_path, "A4"), tmp_path)
+             for name in ("slow", "quick")]
+    with executors.LocalWorkers(2, settings) as workers:
+        finished = [outcome.job.name for outcome in workers.run(tasks)]
+        assert finished == ["quick", "slow"]
+        # The slow brief could finish only because the quick one's worker had stopped.
+        assert [p.name for p in stopped.iterdir()] == ["stopped-after-quick"]
+    assert sorted(p.name for p in stopped.iterdir()) == ["stopped-after-quick",
+                                                         "stopped-after-slow"]
