@@ -28,8 +28,6 @@ import pickle
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from . import config
 from .exceptions import DataWarning
 from .files import atomic_file
@@ -57,12 +55,17 @@ class _TablesPickler(pickle.Pickler):
     (once each, however many tables share them) and names by their place there."""
 
     def __init__(self, fh):
+        # numpy only now: the build imports this module before it starts its workers,
+        # and the workers wait on nothing else.
+        import numpy
+
         super().__init__(fh, protocol=pickle.HIGHEST_PROTOCOL)
-        self.columns: list[np.ndarray] = []
+        self._ndarray = numpy.ndarray
+        self.columns: list = []
         self._place: dict[int, int] = {}
 
     def persistent_id(self, obj):
-        if (type(obj) is np.ndarray and obj.dtype == object
+        if (type(obj) is self._ndarray and obj.dtype == object
                 and obj.size >= SEPARATE_CELLS):
             if id(obj) not in self._place:
                 self._place[id(obj)] = len(self.columns)
