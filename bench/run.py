@@ -138,16 +138,29 @@ def sweep_against_singles(tmp: Path, data: Path, repeat: int,
     base = [PYTHON, "-m", "analysis", "build", "--briefs", str(briefs), "--force"]
     names = ["by-gov-" + g.lower().replace(" ", "-") for g in GOVERNORATES][:count]
     chosen = [arg for name in names for arg in ("--only", name)]
-    sweep_s, _ = median_of(repeat, lambda: run_measured(
-        [base + ["--out", str(tmp / "sweep"), *chosen]]))
-    singles_s, _ = median_of(repeat, lambda: run_measured(
-        [base + ["--out", str(tmp / "singles"), "--only", name] for name in names]))
+    (sweep_s, _), (singles_s, _) = medians_interleaved(
+        repeat,
+        lambda: run_measured([base + ["--out", str(tmp / "sweep"), *chosen]]),
+        lambda: run_measured([base + ["--out", str(tmp / "singles"), "--only", name]
+                              for name in names]))
     return sweep_s, singles_s
 
 
 def median_of(repeat: int, fn) -> tuple[float, float]:
     results = [fn() for _ in range(repeat)]
     return (statistics.median(r[0] for r in results), max(r[1] for r in results))
+
+
+def medians_interleaved(repeat: int, *fns) -> list[tuple[float, float]]:
+    """Median seconds and largest peak of each case, the cases taking turns round after
+    round: this machine's speed drifts by a tenth within minutes, and measured one after
+    the other, the two terms of a ratio would meet different machines."""
+    results: list[list[tuple[float, float]]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for runs, fn in zip(results, fns, strict=True):
+            runs.append(fn())
+    return [(statistics.median(r[0] for r in runs), max(r[1] for r in runs))
+            for runs in results]
 
 
 def frequency_alone(path: Path, repeat: int) -> float:
@@ -188,11 +201,14 @@ def main() -> None:
             out.mkdir()
             return run_measured(naive_chain(out))
 
-        naive_s, naive_mb = median_of(args.repeat, naive)
-        rows.append(("(a) naive chain, both briefs", naive_s, naive_mb, "1.00"))
-
         out = tmp / "reports"
-        full_s, full_mb = median_of(args.repeat, lambda: run_measured([build_command(out)]))
+
+        def article_build():
+            return run_measured([build_command(out)])
+
+        (naive_s, naive_mb), (full_s, full_mb) = medians_interleaved(
+            args.repeat, naive, article_build)
+        rows.append(("(a) naive chain, both briefs", naive_s, naive_mb, "1.00"))
         rows.append(("(b) build --force, both briefs", full_s, full_mb, ""))
         same_s, same_mb = median_of(
             args.repeat, lambda: run_measured([build_command(out, force=False)]))
@@ -224,10 +240,19 @@ def main() -> None:
         rows.append(("(d) rebuild after one row changed", changed_s, changed_mb, ""))
 
         sizes_out = {}
+        beside_largest = full_s
         for n, path in datasets.items():
             big_out = tmp / f"reports-{n}"
-            s, mb = median_of(args.repeat, lambda path=path, big_out=big_out:
-                              run_measured([build_command(big_out, data=path)]))
+
+            def big(path=path, big_out=big_out):
+                return run_measured([build_command(big_out, data=path)])
+
+            if n == max(datasets):
+                # The article build again, taking turns with this one: the ratio's terms.
+                (s, mb), (beside_largest, _) = medians_interleaved(args.repeat, big,
+                                                                   article_build)
+            else:
+                s, mb = median_of(args.repeat, big)
             rows.append((f"(e) build --force, {n:,} rows", s, mb, ""))
             brief = big_out / "since-2019"
             sizes_out[n] = ((brief / "since-2019.ipynb").stat().st_size,
@@ -238,6 +263,8 @@ def main() -> None:
         rows.append((f"(g) a {count}-brief sweep", sweep_s, float("nan"), ""))
         rows.append((f"(g) {count} single-brief builds", singles_s, float("nan"), ""))
         largest = max(datasets)
+        rows.append((f"(b) again, beside the {largest:,}-row builds", beside_largest,
+                     float("nan"), ""))
         freq_s = frequency_alone(datasets[largest], max(args.repeat, 5))
         rows.append((f"(f) frequency alone, {largest:,} rows", freq_s, float("nan"), ""))
 
@@ -249,8 +276,7 @@ def main() -> None:
     for label, seconds, mb, _ in rows:
         mem = "" if mb != mb else f"{mb:,.0f}"
         print(f"| {label:<38} | {seconds:>8.2f} | {seconds / naive_s:>8.2f} | {mem:>12} |")
-    article_build = full_s
-    print("\nTargets (ratios measured in this run):")
+    print("\nTargets (ratios of cases measured taking turns in this run):")
     checks = [
         ("full build <= 0.25 x naive", full_s / naive_s, 0.25),
         ("no-change rebuild <= 0.05 x naive", same_s / naive_s, 0.05),
@@ -260,7 +286,7 @@ def main() -> None:
     if 1_000_000 in datasets:
         big_s = next(s for label, s, _, _ in rows if label.endswith("1,000,000 rows"))
         big_mb = next(m for label, _, m, _ in rows if label.endswith("1,000,000 rows"))
-        checks.append(("1M-row build <= 1.5 x article build", big_s / article_build, 1.5))
+        checks.append(("1M-row build <= 1.5 x article build", big_s / beside_largest, 1.5))
         checks.append(("1M-row build peak RSS <= 1 GiB (in GiB)", big_mb / 1024, 1.0))
         checks.append(("frequency on 1M rows <= 1 s (in s)", freq_s, 1.0))
     for label, value, limit in checks:

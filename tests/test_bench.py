@@ -45,6 +45,25 @@ def test_benchmark_runs_at_its_smallest_size():
     assert result.returncode == 0, result.stderr[-3000:]
     for case in ("(a) naive chain", "(b) build --force", "(c) no-change rebuild",
                  "(d) rebuild after one row changed", "(e) build --force, 1,000 rows",
-                 "(f) frequency alone"):
+                 "(f) frequency alone", "(b) again, beside the 1,000-row builds"):
         assert case in result.stdout
-    assert "Targets (ratios measured in this run)" in result.stdout
+    assert "Targets (ratios of cases measured taking turns in this run)" in result.stdout
+
+
+def test_the_two_terms_of_a_ratio_take_turns():
+    """Measured one after the other, a ratio's two terms met a machine whose speed had
+    drifted in between."""
+    from run import medians_interleaved
+
+    order = []
+
+    def case(name, seconds):
+        def run():
+            order.append(name)
+            return seconds.pop(0), 100.0
+        return run
+
+    first, second = medians_interleaved(3, case("a", [1.0, 3.0, 2.0]),
+                                        case("b", [5.0, 4.0, 6.0]))
+    assert order == ["a", "b"] * 3
+    assert first == (2.0, 100.0) and second == (5.0, 100.0)
