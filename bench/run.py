@@ -271,11 +271,12 @@ def main() -> None:
     print(f"\nMachine: {os.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python "
           f"{sys.version.split()[0]}; medians of {args.repeat} run(s)\n")
-    print(f"| {'case':<38} | {'seconds':>8} | {'x naive':>8} | {'peak RSS MiB':>12} |")
-    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|{'-' * 14}|")
+    width = max(len(label) for label, *_ in rows)
+    print(f"| {'case':<{width}} | {'seconds':>8} | {'x naive':>8} | {'peak RSS MiB':>12} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 10}|{'-' * 10}|{'-' * 14}|")
     for label, seconds, mb, _ in rows:
         mem = "" if mb != mb else f"{mb:,.0f}"
-        print(f"| {label:<38} | {seconds:>8.2f} | {seconds / naive_s:>8.2f} | {mem:>12} |")
+        print(f"| {label:<{width}} | {seconds:>8.2f} | {seconds / naive_s:>8.2f} | {mem:>12} |")
     print("\nTargets (ratios of cases measured taking turns in this run):")
     checks = [
         ("full build <= 0.25 x naive", full_s / naive_s, 0.25),
