@@ -54,7 +54,7 @@ async def _wait_until_ready(client, timeout: float) -> None:
                     reply = msg
         if reply is not None:
             with contextlib.suppress(Empty):
-                while True:
+                while time.monotonic() < deadline:
                     msg = await client.iopub_channel.get_msg(timeout=0.2)
                     if (msg["parent_header"].get("msg_id") == request
                             and msg["msg_type"] == "status"
