@@ -147,8 +147,8 @@ def sweep_against_singles(tmp: Path, data: Path, repeat: int,
 
 
 def median_of(repeat: int, fn) -> tuple[float, float]:
-    results = [fn() for _ in range(repeat)]
-    return (statistics.median(r[0] for r in results), max(r[1] for r in results))
+    """Median seconds and largest peak of one case run `repeat` times."""
+    return medians_interleaved(repeat, fn)[0]
 
 
 def medians_interleaved(repeat: int, *fns) -> list[tuple[float, float]]:
