@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pypdf import PdfReader
 
-from analysis.render.exporter import BriefExporter, notebook_to_html
+from analysis.render.exporter import NO_ALT_TEXT, BriefExporter, notebook_to_html
 from analysis.render.pdf import html_to_pdf
 
 TITLE = "Attacks on US interests in Iraq since 2019"
@@ -245,6 +245,11 @@ def test_scripts_in_outputs_are_dropped(tmp_path):
     assert "alert(1)" not in html
 
 
+def text_of(html: str) -> str:
+    """What a reader sees of the page: its text, entities decoded."""
+    return BeautifulSoup(html, features="html.parser").get_text()
+
+
 def test_other_outputs(tmp_path):
     png = PNG_1PX
     nb = new_notebook(cells=[
@@ -259,10 +264,32 @@ def test_other_outputs(tmp_path):
     ])
     html = notebook_to_html(nb)
     assert '<pre class="plain-output">42 &lt;b&gt;</pre>' in html
-    assert f'<figure class="chart"><img alt="No description has been provided for this image" ' \
-        f'src="data:image/png;base64,{png}"/></figure>' in html
+    assert f'<figure class="chart"><img alt="{NO_ALT_TEXT}" ' \
+        f'src="data:image/png;base64,{png}"></figure>' in html
     assert "PRINTED_MARKER" not in html and "TRACEBACK_MARKER" not in html
-    assert "a cell of the notebook failed (KeyError: 'region')" in html
+    assert "a cell of the notebook failed (KeyError: 'region')" in text_of(html)
+
+
+def test_an_image_without_alt_text_in_an_html_output_gets_the_placeholder():
+    html_output = (f'<p>map</p><img src="data:image/png;base64,{PNG_1PX}">'
+                   f'<img alt="Basra" src="data:image/png;base64,{PNG_1PX}">')
+    nb = new_notebook(cells=[new_code_cell("x", execution_count=1, outputs=[
+        new_output("display_data", data={"text/html": html_output})])])
+    images = BeautifulSoup(notebook_to_html(nb), features="html.parser").find_all("img")
+    assert [image["alt"] for image in images] == [NO_ALT_TEXT, "Basra"]
+
+
+def test_a_brief_is_the_template_output_not_reparsed(monkeypatch):
+    # Every image of a brief has alt text and there is no script: nothing to fix, so the
+    # page is not parsed again (that cost each worker 0.15 s for its first brief).
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the page was parsed again")
+
+    monkeypatch.setattr("analysis.render.exporter.BeautifulSoup", no_parsing)
+    nb = new_notebook(cells=[new_code_cell("x", execution_count=1, outputs=[
+        new_output("display_data", data={"image/png": PNG_1PX}),
+        new_output("display_data", data={"text/html": '<img alt="a" src="data:,">'})])])
+    assert notebook_to_html(nb).count(f'alt="{NO_ALT_TEXT}"') == 1
 
 
 @pytest.mark.slow
