@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Callable
 
@@ -110,6 +111,10 @@ def _kernel_manager():
 
     km = WarmKernelManager(kernel_name=KERNEL_NAME)
     km.client_factory = NotebookClient
+    # The python3 kernel of this very interpreter (which has the package), started by the
+    # build's own launcher (see kernel_launcher).
+    km.kernel_spec.argv = [sys.executable, "-m", "analysis.build.kernel_launcher",
+                           "-f", "{connection_file}"]
     return km
 
 
