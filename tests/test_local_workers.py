@@ -1,6 +1,7 @@
 """Local workers, with the brief-building replaced by a stand-in (no kernels): how the
 briefs are shared out, and when workers stop."""
 
+import os
 import time
 from pathlib import Path
 
@@ -43,3 +44,19 @@ def test_a_worker_with_nothing_left_stops_while_the_others_finish(tmp_path, monk
         assert [p.name for p in stopped.iterdir()] == ["stopped-after-quick"]
     assert sorted(p.name for p in stopped.iterdir()) == ["stopped-after-quick",
                                                          "stopped-after-slow"]
+
+
+def reports_its_priority(settings: WorkerSettings, conn) -> None:
+    conn.recv()
+    conn.send(("done", float(os.nice(0))))
+    conn.recv()
+
+
+def test_workers_run_at_a_lower_priority_than_the_build(tmp_path, monkeypatch):
+    """So that the input check, which every brief waits for, is not slowed down by the
+    kernels starting beside it. The kernels are the workers' children and inherit it."""
+    monkeypatch.setattr(executors, "_serve", reports_its_priority)
+    task = (BriefJob("brief", tmp_path / "nb.ipynb", {}, tmp_path, "A4"), tmp_path)
+    with executors.LocalWorkers(1, WorkerSettings()) as workers:
+        [outcome] = workers.run([task])
+    assert outcome.seconds == min(os.nice(0) + executors.WORKER_NICENESS, 19)

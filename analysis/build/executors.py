@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -41,6 +42,20 @@ class Outcome:
     seconds: float | None = None
     error: BuildError | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+
+# Workers, and the kernels they start, run at a lower CPU priority than the build's own
+# process. While the kernels start, that process checks the inputs, and every brief waits
+# for the check: at a million rows, sharing two cores evenly with four starting processes
+# made a 1.9 s check take 4.3 s, and the build 1.3 s longer. With the article's data the
+# kernels are ready as the check ends either way.
+WORKER_NICENESS = 10
+
+
+def _worker_process(serve: Callable, settings: WorkerSettings, conn) -> None:
+    with contextlib.suppress(AttributeError, OSError):  # os.nice: POSIX only
+        os.nice(WORKER_NICENESS)
+    serve(settings, conn)
 
 
 def _serve(settings: WorkerSettings, conn) -> None:
@@ -119,7 +134,8 @@ class LocalWorkers:
 
     def _start_worker(self) -> _Slot:
         parent_end, worker_end = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=_serve, args=(self.settings, worker_end),
+        process = self._context.Process(target=_worker_process,
+                                        args=(_serve, self.settings, worker_end),
                                         name="brief worker", daemon=True)
         process.start()
         worker_end.close()  # the worker holds the only other end: EOF means it ended
