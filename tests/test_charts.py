@@ -122,6 +122,30 @@ def test_a_long_source_line_stays_clear_of_the_legend(window):
         assert line.get_window_extent(canvas.get_renderer()).x1 <= fig.bbox.x1
 
 
+@pytest.mark.parametrize("bars", [1, 2, 5])
+def test_the_legend_keeps_the_same_distance_below_the_axis_label_however_short_the_chart(
+        window, bars):
+    """Placed at a fraction of the axes' height, the legend sat close under the x axis
+    label on a chart of two bars and further down on a chart of five."""
+    weapons = ["rocket", "ied", "drone", "other", "small_arms"][:bars]
+    data = attacks([("2021-01-05", "2021-01-05")] * max(bars, 2))
+    data["weapon"] = pd.Categorical((weapons * 2)[:len(data)], categories=[
+        "rocket", "ied", "drone", "other", "small_arms", "unknown"])
+    fig = charts.breakdown_chart(frequency.breakdown(data, "weapon", window),
+                                 source_line="Sources: one report.")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    with charts.house_style():
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        ax = fig.axes[0]
+        label = ax.xaxis.label.get_window_extent(renderer)
+        legend = ax.get_legend().get_window_extent(renderer)
+    gap_in_points = (label.y0 - legend.y1) * 72 / fig.dpi
+    assert 4 <= gap_in_points <= 12
+
+
 def test_empty_data_still_draws(window):
     empty = attacks([])
     counts = frequency.attacks_per_period(empty, window, "month")

@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.transforms import blended_transform_factory  # noqa: E402
+from matplotlib.transforms import blended_transform_factory, offset_copy  # noqa: E402
 
 from .. import config  # noqa: E402
 from ..dates import short_day  # noqa: E402
@@ -60,6 +60,9 @@ def _new_figure(height: float = 4.8) -> tuple[Figure, Axes]:
 
 
 SOURCE_LINE_SIZE, SOURCE_LINE_X = 7.5, 0.005
+# Points from the bottom of a breakdown chart's axes to the top of its legend's box: below
+# the tick labels and the x axis label, with about the gap of the other charts (8 pt).
+BREAKDOWN_LEGEND_DROP = 34
 
 
 def _source_line(fig: Figure, text: str) -> None:
@@ -414,7 +417,11 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
         ax.set_xlabel("Attacks in the window")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_title(plain(title or f"Attacks by {label}"))
-        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.25), ncols=3)
+        # A fixed drop below the axes, not a fraction of their height, which shrinks
+        # with the number of bars: on a chart of two bars the legend ran into the label.
+        ax.legend(loc="upper left", bbox_to_anchor=(0, 0), ncols=3,
+                  bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-BREAKDOWN_LEGEND_DROP,
+                                             units="points"))
         note = f"{unknown} attack{'s' if unknown != 1 else ''} with unknown {label} not shown."
         _source_line(fig, f"{note} {source_line}".strip())
     known = ", ".join(f"{v} {e:.1f}" for v, e in zip(breakdown["value"],
