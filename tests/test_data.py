@@ -108,19 +108,24 @@ def test_a_missing_optional_column_is_typed_as_if_every_cell_were_blank(tmp_path
     pd.testing.assert_frame_equal(absent, blank)
 
 
-def test_each_date_and_count_column_is_parsed_once_and_typed_as_before(
+def test_each_column_is_parsed_and_matched_once_and_typed_as_before(
         tmp_path, monkeypatch):
-    """The checks parse dates and counts; typing reuses what they parsed instead of
-    parsing every cell a second time, and gives the same table."""
+    """The checks parse dates and counts, match categories against their allowed values
+    and find blanks; the other rules of the column, then the typing, reuse what they
+    found instead of passing over every cell again, and give the same table."""
     path = tmp_path / "attacks.csv"
-    path.write_text("event_id,date_start,date_end,munitions\n"
-                    "EV-1,2021-01-05,2021-01-05,3\n"
-                    "EV-2,2021-01-06,2021-01-09,\n", encoding="utf-8")
-    calls = []
-    real = schema.parse_iso_days
-    monkeypatch.setattr(schema, "parse_iso_days", lambda s: calls.append(s.name) or real(s))
+    path.write_text("event_id,date_start,date_end,munitions,weapon,notes\n"
+                    "EV-1,2021-01-05,2021-01-05,3,rocket,\n"
+                    "EV-2,2021-01-06,2021-01-09,,,a note\n", encoding="utf-8")
+    parsed, matched = [], []
+    real_parse, real_isin = schema.parse_iso_days, pd.Series.isin
+    monkeypatch.setattr(schema, "parse_iso_days",
+                        lambda s: parsed.append(s.name) or real_parse(s))
+    monkeypatch.setattr(pd.Series, "isin",
+                        lambda s, values: matched.append(s.name) or real_isin(s, values))
     typed, _ = load.check_table(path, "attacks")
-    assert sorted(calls) == ["date_end", "date_start"]
+    assert sorted(parsed) == ["date_end", "date_start"]
+    assert [name for name in matched if name] == ["weapon"]
     monkeypatch.undo()
     typed.attrs = {}
     pd.testing.assert_frame_equal(typed, load._typed(load.read_strings(path), "attacks"))

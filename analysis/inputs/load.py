@@ -183,19 +183,24 @@ class _Lines:
         return int(self._lines[record]) if record < len(self._lines) else record + 1
 
 
-def _typed_column(raw: pd.Series, field: contract.Field, parsed: pd.Series | None = None):
-    """`parsed`: what the raw checks made of this column (see `contract.raw_schema`)."""
-    if parsed is not None and not parsed.index.equals(raw.index):
-        parsed = None
+def _typed_column(raw: pd.Series, field: contract.Field, parsed: dict | None = None):
+    """`parsed`: what the raw checks worked out about this column (see
+    `contract.raw_schema`), reused where it is there."""
+
+    def known(what, work_out):
+        result = (parsed or {}).get(what)
+        return work_out() if result is None or not result.index.equals(raw.index) else result
+
     if field.type == "date":
-        return contract.parse_iso_days(raw) if parsed is None else parsed
+        return known("days", lambda: contract.parse_iso_days(raw))
     if field.type == "integer":
-        counts = contract.is_count(raw) if parsed is None else parsed
+        counts = known("counts", lambda: contract.is_count(raw))
         return pd.to_numeric(raw.where(counts, None), errors="coerce").astype("Int64")
     if field.enum:
-        return pd.Categorical(raw.where(raw.isin(field.enum), contract.UNKNOWN),
+        allowed = known("allowed", lambda: raw.isin(field.enum))
+        return pd.Categorical(raw.where(allowed, contract.UNKNOWN),
                               categories=list(field.enum))
-    return raw.where(raw != "", pd.NA).astype("string")
+    return raw.where(~known("blank", lambda: raw == ""), pd.NA).astype("string")
 
 
 def _typed(frame: pd.DataFrame, kind: str, parsed: dict | None = None) -> pd.DataFrame:
