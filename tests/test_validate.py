@@ -86,6 +86,16 @@ def test_negative_or_non_integer_count(tmp_path, capsys, bad):
     assert f"{path}:2: munitions: {bad!r}: not a whole number of 0 or more" in err
 
 
+def test_a_count_too_long_for_a_64_bit_integer_is_reported_not_a_crash(tmp_path, capsys):
+    path = write(tmp_path, f"{HEADER},munitions\nA,2021-01-01,2021-01-01,{'9' * 19}\n"
+                           f"B,2021-01-01,2021-01-01,{'9' * 18}\n")
+    code, _, err = validate(capsys, path)
+    assert code == 2
+    assert err.count("munitions") == 1
+    assert (f"{path}:2: munitions: '{'9' * 19}': not a whole number of 0 or more, of at "
+            "most 18 digits") in err
+
+
 def test_category_outside_allowed_set(tmp_path, capsys):
     path = write(tmp_path, f"{HEADER},weapon\nA,2021-01-01,2021-01-01,mortar\n")
     code, _, err = validate(capsys, path)

@@ -37,10 +37,17 @@ def parse_iso_days(s):
                           errors="coerce").astype("datetime64[ns]")
 
 
+# A count is a whole number of 0 or more in ASCII digits, at most 18 of them: every such
+# number fits in a 64-bit integer. No source counts attacks, munitions or casualties in
+# the quintillions, and a longer number used to stop the typing of its table with a crash.
+COUNT_DIGITS = 18
+NOT_A_COUNT = f"not a whole number of 0 or more, of at most {COUNT_DIGITS} digits"
+
+
 def is_count(s):
-    """Whole numbers of 0 or more, written in ASCII digits (isdigit alone would take
-    other scripts' digits and superscripts)."""
-    return s.str.isdigit() & s.str.isascii()
+    """Counts (see COUNT_DIGITS), written in ASCII digits (isdigit alone would take other
+    scripts' digits and superscripts)."""
+    return s.str.isdigit() & s.str.isascii() & (s.str.len() <= COUNT_DIGITS)
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,7 @@ def raw_schema(kind: str, parsed: dict | None = None):
             checks.append(check(real_date, "not a real calendar date in the form YYYY-MM-DD"))
         elif f.type == "integer":
             checks.append(check(lambda s: blank(s) | kept(s, "counts", is_count),
-                                "not a whole number of 0 or more"))
+                                NOT_A_COUNT))
         if f.enum:
             allowed = set(f.enum)
             checks.append(check(

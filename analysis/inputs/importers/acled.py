@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ... import dates
 from ...exceptions import DataError, Problem
-from .. import load
+from .. import contract, load
 from . import common
 
 TITLE, PUBLISHER = "ACLED export", "ACLED"
@@ -151,7 +151,7 @@ def convert(path: Path, *, max_bytes: int, max_rows: int, **_) -> common.Convert
             bad(row, "time_precision", code,
                 "unknown ACLED time_precision; expected 1, 2 or 3 (see data/importers.md)")
         if get["fatalities"] and not common.is_count(get["fatalities"]):
-            bad(row, "fatalities", get["fatalities"], "not a whole number of 0 or more")
+            bad(row, "fatalities", get["fatalities"], contract.NOT_A_COUNT)
         if day is None or code not in PRECISION:
             continue
         words, window = PRECISION[code]

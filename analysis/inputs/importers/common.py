@@ -135,7 +135,8 @@ def id_problems(path: Path, column: str, ids: list[str], lines: list[int]) -> li
 
 
 def is_count(text: str) -> bool:
-    return text.isdigit() and text.isascii()
+    """A count, as the contract has it (see contract.COUNT_DIGITS)."""
+    return text.isdigit() and text.isascii() and len(text) <= contract.COUNT_DIGITS
 
 
 # ---------------------------------------------------------------------------------------

@@ -225,7 +225,7 @@ def read_map(map_path: Path, headers: list[str], source: Path) -> Map:
                 elif f.enum and value not in (*f.enum, ""):
                     bad(column, word, column, value, "not one of: " + ", ".join(f.enum))
                 elif f.type == "integer" and value and not common.is_count(value):
-                    bad(column, word, column, value, "not a whole number of 0 or more")
+                    bad(column, word, column, value, contract.NOT_A_COUNT)
                 else:
                     result.values[name][word.strip()] = value
     if problems:
@@ -297,7 +297,7 @@ def convert(path: Path, *, map_path: Path, sheet: str | None, max_bytes: int,
                                    tmap.values else "not one of: " + ", ".join(f.enum) +
                                    f"; map it in {where}") + ', or set unmapped = "unknown"')
             elif f.type == "integer" and value and not common.is_count(value):
-                bad(f.name, text, "not a whole number of 0 or more")
+                bad(f.name, text, contract.NOT_A_COUNT)
             row[f.name] = value or ""
         ids.append(row["event_id"])
         start = _day(cell("date_start"), tmap.date_format)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ... import dates
 from ...exceptions import DataError, Problem
-from .. import load
+from .. import contract, load
 from . import common
 
 TITLE, PUBLISHER = "UCDP GED file", "UCDP"
@@ -56,7 +56,7 @@ def convert(path: Path, *, max_bytes: int, max_rows: int, **_) -> common.Convert
         if start and end and end < start:
             bad(row, "date_end", get["date_end"], "date_end is before date_start")
         if get["best"] and not common.is_count(get["best"]):
-            bad(row, "best", get["best"], "not a whole number of 0 or more")
+            bad(row, "best", get["best"], contract.NOT_A_COUNT)
         if start is None or end is None or end < start:
             continue
         name = adm1_governorate(get["adm_1"])
