@@ -64,6 +64,10 @@ def test_frequency_chart_marks_claims_and_context(data, window):
     assert any("Inauguration" in t for t in texts)
     assert not any("Outside" in t for t in texts)
     assert "claim from the source" in fig.alt_text
+    # Context lines run through the claims' labels: each label has a background of its own.
+    labels = [t for t in fig.axes[0].texts if "claimed" in t.get_text()
+              or "Inauguration" in t.get_text()]
+    assert labels and all(t.get_bbox_patch() is not None for t in labels)
 
 
 def test_cumulative_chart_holds_the_cumulative_counts(data, window):

@@ -119,6 +119,12 @@ def _text_side(ax, x) -> tuple[float, str]:
     return ("right", -1) if mdates.date2num(x) > (lo + hi) / 2 else ("left", 1)
 
 
+# Behind a label drawn over the data, so that the dashed lines of context events and the
+# bars do not run through its words.
+LABEL_BACKGROUND = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none",
+                    "alpha": 0.85}
+
+
 def _mark_context(ax, context: pd.DataFrame | None, start, end) -> None:
     if context is None or context.empty:
         return
@@ -130,9 +136,7 @@ def _mark_context(ax, context: pd.DataFrame | None, start, end) -> None:
         ha, sign = _text_side(ax, date)
         ax.annotate(plain(label), xy=(mdates.date2num(date), 0.985 - 0.065 * (i % 3)), xycoords=top,
                     xytext=(3 * sign, 0), textcoords="offset points", fontsize=8,
-                    color=CONTEXT_COLOR, ha=ha, va="top",
-                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
-                          "edgecolor": "none", "alpha": 0.85})
+                    color=CONTEXT_COLOR, ha=ha, va="top", bbox=LABEL_BACKGROUND)
 
 
 def claim_label(claim) -> str:
@@ -277,7 +281,8 @@ def _draw_claim_brackets(ax, claims: pd.DataFrame, start, end) -> None:
         ha, _ = _text_side(ax, a)
         ax.text(b if ha == "right" else a, y + 0.008,
                 plain(f" {claim_label(claim)} over this span (a total, not per period) "),
-                transform=top, fontsize=7.5, color=CLAIM_COLOR, ha=ha, va="bottom")
+                transform=top, fontsize=7.5, color=CLAIM_COLOR, ha=ha, va="bottom",
+                bbox=LABEL_BACKGROUND)
 
 
 def _date_axis(ax) -> None:
@@ -357,9 +362,7 @@ def cumulative_chart(cumulative: pd.DataFrame, *, claims: pd.DataFrame | None = 
                                 arrowprops={"arrowstyle": "->", "color": CLAIM_COLOR})
                 ax.annotate(plain("; ".join(labels)), xy=(x, lo), xytext=(-8, 0),
                             textcoords="offset points", ha="right", va="center",
-                            fontsize=7.5, color=CLAIM_COLOR,
-                            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
-                                  "edgecolor": "none", "alpha": 0.85})
+                            fontsize=7.5, color=CLAIM_COLOR, bbox=LABEL_BACKGROUND)
                 ymax = max(ymax, hi)
             ax.set_ylim(0, ymax * 1.3)
             ax.set_xlim(start, end + pd.Timedelta(days=1))
