@@ -47,8 +47,8 @@ class Outcome:
 # Workers, and the kernels they start, run at a lower CPU priority than the build's own
 # process. While the kernels start, that process checks the inputs, and every brief waits
 # for the check: at a million rows, sharing two cores evenly with four starting processes
-# made a 1.9 s check take 4.3 s, and the build 1.3 s longer. With the article's data the
-# kernels are ready as the check ends either way.
+# made a 1.9 s check take 4.3 s, and the build 1.3 s longer. At the article's size the
+# build takes as long either way: its briefs then wait for the kernels instead.
 WORKER_NICENESS = 10
 
 

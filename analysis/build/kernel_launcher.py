@@ -3,8 +3,8 @@ less its debugger.
 
 ipykernel imports debugpy as it starts, to offer a debugger to a front end: about 0.07 s
 of CPU in every kernel. No front end ever attaches to a build's kernel, so it starts
-without debugpy and says so (`debugger: false` in its kernel_info). A kernel the user
-opens in Jupyter is started by Jupyter, and keeps its debugger.
+without debugpy, and its kernel_info offers no debugger. A kernel the user opens in
+Jupyter is started by Jupyter, and keeps its debugger.
 """
 
 import sys
