@@ -198,7 +198,7 @@ class BriefExporter(HTMLExporter):
         # images without alt text a placeholder. A brief has no notebook cells, and its
         # template gives every image alt text, so for a brief the pass changed nothing but
         # the spelling of the markup; it cost each worker 0.15 s for its first brief
-        # (compiling the pass's CSS selectors) and 0.02 s for every brief. An image
+        # (compiling the pass's CSS selectors) and 0.01 s for every later one. An image
         # without alt text can still come in an HTML output, and gets the placeholder here.
         html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         return without_scripts_and_with_alt_text(html), resources
