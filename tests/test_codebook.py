@@ -56,3 +56,21 @@ def test_codebook_states_the_coding_decisions():
     for phrase in ("late January", "Dozens", "fall of 2019", "recent days", "as_of",
                    "Balad", "A series"):
         assert phrase in section, phrase
+
+
+def test_every_count_column_is_bounded_as_the_contract_checks_it():
+    """The data package tells other tools what the loader enforces: a count is a whole
+    number of 0 or more, of at most COUNT_DIGITS digits."""
+    from analysis.inputs.contract import COUNT_DIGITS
+
+    counts = [f for r in SCHEMA["resources"] for f in r["schema"]["fields"]
+              if f["type"] == "integer"]
+    assert counts
+    for f in counts:
+        assert f["constraints"]["minimum"] == 0, f["name"]
+        assert f["constraints"]["maximum"] == 10 ** COUNT_DIGITS - 1, f["name"]
+    codebook = codebook_tables()
+    for name, resource in RESOURCES.items():
+        for f in resource["schema"]["fields"]:
+            if f["type"] == "integer":
+                assert f"at most {COUNT_DIGITS} digits" in codebook[f"{name}.csv"][f["name"]][4]
