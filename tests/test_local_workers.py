@@ -1,5 +1,5 @@
 """Local workers, with the brief-building replaced by a stand-in (no kernels): how the
-briefs are shared out, and when workers stop."""
+briefs are shared out, when workers stop, and at what priority they run."""
 
 import os
 import time
