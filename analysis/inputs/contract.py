@@ -102,6 +102,17 @@ def detect_kind(columns: list[str]) -> str:
     return ATTACKS
 
 
+def worked_out(known: dict | None, what: str, s, work_out):
+    """`work_out(s)`, kept in `known` under `what` for the next rule, or the typing, that
+    asks it of the same rows; `known` None keeps nothing."""
+    if known is None:
+        return work_out(s)
+    result = known.get(what)
+    if result is None or not result.index.equals(s.index):
+        known[what] = result = work_out(s)
+    return result
+
+
 def raw_schema(kind: str, parsed: dict | None = None):
     """A pandera schema for a table read as strings (blank = ""): presence of required
     columns, required values, uniqueness, date and count syntax, real calendar dates,
@@ -116,13 +127,8 @@ def raw_schema(kind: str, parsed: dict | None = None):
     import pandera.pandas as pa
 
     def kept(s, what, work_out):
-        if parsed is None:
-            return work_out(s)
-        column = parsed.setdefault(s.name, {})
-        known = column.get(what)
-        if known is None or not known.index.equals(s.index):
-            column[what] = known = work_out(s)
-        return known
+        column = None if parsed is None else parsed.setdefault(s.name, {})
+        return worked_out(column, what, s, work_out)
 
     def blank(s):
         return kept(s, "blank", lambda s: s == "")

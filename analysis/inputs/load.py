@@ -186,25 +186,21 @@ class _Lines:
 def _typed_column(raw: pd.Series, field: contract.Field, parsed: dict | None = None):
     """`parsed`: what the raw checks worked out about this column (see
     `contract.raw_schema`), reused where it is there."""
-
-    def known(what, work_out):
-        result = (parsed or {}).get(what)
-        return work_out() if result is None or not result.index.equals(raw.index) else result
-
+    known = contract.worked_out
     if field.type == "date":
-        return known("days", lambda: contract.parse_iso_days(raw))
+        return known(parsed, "days", raw, contract.parse_iso_days)
     if field.type == "integer":
         # Each count fits in 64 bits (see contract.COUNT_DIGITS), so the digits convert
         # as they are: six times quicker than parsing them as numbers of any size.
-        counts = known("counts", lambda: contract.is_count(raw)).to_numpy(dtype=bool)
+        counts = known(parsed, "counts", raw, contract.is_count).to_numpy(dtype=bool)
         values = np.zeros(len(raw), dtype=np.int64)
         values[counts] = raw[counts].astype("int64").to_numpy()
         return pd.Series(pd.arrays.IntegerArray(values, ~counts), index=raw.index)
     if field.enum:
-        allowed = known("allowed", lambda: raw.isin(field.enum))
+        allowed = known(parsed, "allowed", raw, lambda s: s.isin(field.enum))
         return pd.Categorical(raw.where(allowed, contract.UNKNOWN),
                               categories=list(field.enum))
-    return raw.where(~known("blank", lambda: raw == ""), pd.NA).astype("string")
+    return raw.where(~known(parsed, "blank", raw, lambda s: s == ""), pd.NA).astype("string")
 
 
 def _typed(frame: pd.DataFrame, kind: str, parsed: dict | None = None) -> pd.DataFrame:
