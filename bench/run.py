@@ -260,6 +260,7 @@ def main() -> None:
         rows.append(("(d) rebuild after one row changed", changed_s, changed_mb, ""))
 
         sizes_out = {}
+        largest = max(datasets)
         beside_largest = full_s
         for n, path in datasets.items():
             big_out = tmp / f"reports-{n}"
@@ -267,7 +268,7 @@ def main() -> None:
             def big(path=path, big_out=big_out):
                 return run_measured([build_command(big_out, data=path)])
 
-            if n == max(datasets):
+            if n == largest:
                 # The article build again, taking turns with this one: the ratio's terms.
                 (s, mb), (beside_largest, _) = medians_interleaved(args.repeat, big,
                                                                    article_build)
@@ -282,7 +283,6 @@ def main() -> None:
                                                    count)
         rows.append((f"(g) a {count}-brief sweep", sweep_s, float("nan"), ""))
         rows.append((f"(g) {count} single-brief builds", singles_s, float("nan"), ""))
-        largest = max(datasets)
         rows.append((f"(b) again, beside the {largest:,}-row builds", beside_largest,
                      float("nan"), ""))
         freq_s = frequency_alone(datasets[largest], max(args.repeat, 5))
