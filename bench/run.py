@@ -5,8 +5,8 @@
 
 Every case runs in this one invocation, so the ratios compare like with like on the same
 machine at the same time. Times are medians over the repetitions; peak RSS is the largest
-summed resident memory of the command's whole process tree (kernels included), sampled
-every 20 ms.
+summed resident memory of every process the command started (kernels included, and those
+that outlive the process that started them), sampled every 20 ms.
 
 Cases:
   (a) naive chain, per brief: `papermill` CLI, then `jupyter nbconvert --to html
@@ -56,6 +56,38 @@ PDF_SNIPPET = ("import sys, weasyprint; "
 # machine: done at every sample, that took 11% of a core, which on 2 cores slowed the
 # parallel build and hardly the naive chain, one process at a time.
 SAMPLE_SECONDS, RESCAN_EVERY = 0.02, 10
+PR_SET_CHILD_SUBREAPER = 36  # prctl's option number, from linux/prctl.h
+
+
+def adopt_orphans() -> bool:
+    """Make this process the parent of every process that its commands' processes leave
+    behind (Linux), so that the sampler still finds them among its descendants.
+
+    A build's kernels are forked by a template process that exits once it has forked
+    them; orphaned, they would be the system's children, and their memory would go
+    unseen."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def reap_adopted(timeout: float = 30) -> None:
+    """Wait for the processes adopted from a command that has ended (kernels shutting
+    down), so that none of them runs into the next measurement."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # none left
+            return
+        if pid == 0:
+            if time.monotonic() > deadline:
+                for child in psutil.Process().children():
+                    with contextlib.suppress(psutil.Error):
+                        child.kill()
+            time.sleep(SAMPLE_SECONDS)
 
 
 def run_measured(commands: list[list[str]], cwd: Path | None = None) -> tuple[float, float]:
@@ -68,16 +100,13 @@ def run_measured(commands: list[list[str]], cwd: Path | None = None) -> tuple[fl
         sampler_peak = [0]
         done = threading.Event()
 
-        def sample(proc=proc, sampler_peak=sampler_peak, done=done):
-            try:
-                parent = psutil.Process(proc.pid)
-            except psutil.Error:
-                return
-            tree, samples = [parent], 0
+        def sample(sampler_peak=sampler_peak, done=done):
+            # Every descendant of this process: the command, and what it left behind.
+            this, tree, samples = psutil.Process(), [], 0
             while not done.is_set():
                 if samples % RESCAN_EVERY == 0:
                     with contextlib.suppress(psutil.Error):
-                        tree = [parent, *parent.children(recursive=True)]
+                        tree = this.children(recursive=True)
                 samples += 1
                 total = 0
                 for p in tree:
@@ -89,6 +118,7 @@ def run_measured(commands: list[list[str]], cwd: Path | None = None) -> tuple[fl
         thread = threading.Thread(target=sample, daemon=True)
         thread.start()
         _, err = proc.communicate()
+        reap_adopted()
         done.set()
         thread.join()
         if proc.returncode != 0:
@@ -211,6 +241,7 @@ def main() -> None:
         args.repeat, args.sizes = 1, [1_000]
 
     compile_package()
+    adopt_orphans()
     rows: list[tuple[str, float, float, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp = Path(tmp)

@@ -31,6 +31,13 @@ def dataset(tmp_path) -> Path:
     return copy_dataset(tmp_path)
 
 
+# sitecustomize's test for a process that is a kernel, or will fork the build's kernels:
+# a kernel started the usual way has JPY_PARENT_PID from its start; a kernel forked from
+# the build's kernel template inherits what the template ran at its start.
+IN_KERNELS = ("__import__('os').environ.get('JPY_PARENT_PID') or "
+              "'analysis.build.kernel_template' in __import__('sys').orig_argv")
+
+
 def inject(tmp_path: Path, code: str) -> dict[str, str]:
     """An environment whose Python processes (the build, its fork server and workers)
     run `code` at start-up, through a sitecustomize module: a fault injected into the

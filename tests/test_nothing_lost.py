@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import inject, snapshot
+from conftest import IN_KERNELS, inject, snapshot
 from pypdf import PdfReader
 
 from analysis.build import publish
@@ -165,7 +165,7 @@ def in_kernels(action: str) -> str:
     """sitecustomize code that does `action` in a kernel when it is about to show the key
     numbers of the since-inauguration brief."""
     return ("import os\n"
-            "if os.environ.get('JPY_PARENT_PID'):  # in kernels only\n"
+            f"if {IN_KERNELS}:  # in kernels only\n"
             "    import signal, time\n"
             "    from analysis.render import fragments\n"
             "    real = fragments.key_numbers\n"

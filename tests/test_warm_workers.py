@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import inject, snapshot
+from conftest import IN_KERNELS, inject, snapshot
 
 from analysis.build.execute import Worker, WorkerSettings
 from analysis.build.kernels import WarmKernel
@@ -86,7 +86,7 @@ def test_a_kernel_that_dies_fails_its_brief_alone_and_the_next_brief_gets_a_new_
         tmp_path, dataset):
     env = inject(tmp_path, (
         "import os\n"
-        "if os.environ.get('JPY_PARENT_PID'):  # in kernels only\n"
+        f"if {IN_KERNELS}:  # in kernels only\n"
         "    from analysis.render import fragments\n"
         "    real = fragments.key_numbers\n"
         "    def dying(summary):\n"
@@ -132,9 +132,12 @@ def test_the_third_brief_of_a_sweep_is_the_same_as_when_built_alone(tmp_path):
     assert len(names) >= 3
     kernels = tmp_path / "kernels.log"
     env = inject(tmp_path, (
-        "import os\n"
-        "if os.environ.get('JPY_PARENT_PID'):  # in kernels only\n"
-        f"    open({str(kernels)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"))
+        "import os, sys\n"
+        f"def started(): open({str(kernels)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+        "if os.environ.get('JPY_PARENT_PID'):  # a kernel started the usual way\n"
+        "    started()\n"
+        "elif 'analysis.build.kernel_template' in sys.orig_argv:  # forks the kernels\n"
+        "    os.register_at_fork(after_in_child=started)\n"))
     swept = build(briefs_toml, env=env)
     assert swept.returncode == 0, swept.stderr
     assert len(kernels.read_text().splitlines()) == 2

@@ -33,11 +33,13 @@ class WorkerSettings:
     """What every worker of one build shares: the environment its kernels start with
     (the build's size limits, which the notebook's loader reads), how long one cell may
     run before its kernel counts as hung (None: no limit), and the paper its briefs are
-    printed on."""
+    printed on. `kernel_template` is where the build's kernel template listens, if it
+    has one (see `kernel_template`)."""
 
     env: dict[str, str] = field(default_factory=dict)
     cell_timeout: float | None = None
     paper: str = "A4"
+    kernel_template: str = ""
 
 
 def _prepare(paper: str) -> None:
@@ -80,7 +82,8 @@ class Worker:
             from .kernels import WarmKernel
 
             self.kernel = WarmKernel(self.settings.env, str(cwd),
-                                     launched=self._start_preparing_rendering)
+                                     launched=self._start_preparing_rendering,
+                                     template=self.settings.kernel_template)
 
     def close(self) -> None:
         kernel, self.kernel = self.kernel, None

@@ -1,6 +1,7 @@
 """Where briefs run on this machine: in `count` worker processes, started from a fork
 server (clean: no threads or sockets inherited from the parent), each building brief
-after brief on its own warm kernel.
+after brief on its own warm kernel, forked from the build's kernel template where the
+system allows (see `kernel_template`).
 
 Each worker talks to the parent through a pipe of its own, so failures stay apart. A
 worker that is killed (SIGKILL, the out-of-memory killer, a crash inside a C library)
@@ -13,10 +14,13 @@ pool breaks and every brief in it fails.)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -25,6 +29,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from ..exceptions import BuildError, WorkerDiedError
+from . import kernel_template
 from .execute import WorkerSettings
 from .plan import BriefJob
 
@@ -126,6 +131,21 @@ class LocalWorkers:
     manager: leaving it stops the workers and their kernels."""
 
     def __init__(self, count: int, settings: WorkerSettings):
+        self._template, self._template_folder = None, None
+        if kernel_template.supported():
+            # Started first, it imports while the workers start: their kernels are
+            # forked from it (see kernel_template). Without it, each worker starts its
+            # kernel the usual way.
+            self._template_folder = tempfile.mkdtemp(prefix="briefs-")
+            try:
+                self._template = kernel_template.KernelTemplate(
+                    count, {**os.environ, **settings.env}, WORKER_NICENESS,
+                    self._template_folder)
+            except OSError:  # a socket path too long for the system, say
+                shutil.rmtree(self._template_folder, ignore_errors=True)
+            else:
+                settings = dataclasses.replace(settings,
+                                               kernel_template=self._template.address)
         self.settings = settings
         self._context = multiprocessing.get_context("forkserver")
         self._slots: list[_Slot] = []
@@ -223,6 +243,10 @@ class LocalWorkers:
                 slot.process.join()
             slot.conn.close()
         self._slots = []
+        if self._template is not None:
+            self._template.close()
+            shutil.rmtree(self._template_folder, ignore_errors=True)
+            self._template = None
 
     def __enter__(self) -> LocalWorkers:
         return self

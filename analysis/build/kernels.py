@@ -13,6 +13,7 @@ starts another for its next brief.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -68,7 +69,10 @@ async def _wait_until_ready(client, timeout: float) -> None:
             raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
-def _kernel_manager():
+def _kernel_manager(template: str = "", launching: Callable[[], None] = lambda: None):
+    """A kernel manager whose kernel comes from the build's kernel template at
+    `template` when it can (see `kernel_template`), else is started the usual way.
+    `launching` is called once the kernel's start is under way."""
     from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
 
@@ -98,9 +102,32 @@ def _kernel_manager():
             super().stop_channels()
 
     class WarmKernelManager(AsyncKernelManager):
-        """Gives nbclient the same client for every notebook (see NotebookClient)."""
+        """Gives nbclient the same client for every notebook (see NotebookClient), and
+        takes its kernel from the template when there is one."""
 
         notebook_client = None
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # jupyter_client's hook for launching kernels differently: the provisioner
+            # (jupyter_client's local one, which pre_start_kernel made) then holds a
+            # forked kernel where it would hold the process it started.
+            if template:
+                from .kernel_template import ForkedKernel, TemplateUnavailable, request_kernel
+
+                try:
+                    pid = request_kernel(template, kernel_cmd, kw["env"],
+                                         kw.get("cwd") or os.getcwd(),
+                                         START_TIMEOUT, sent=launching)
+                    kernel = ForkedKernel(pid)
+                except (TemplateUnavailable, ProcessLookupError):
+                    pass
+                else:
+                    self.provisioner.process = kernel
+                    self.provisioner.pid = self.provisioner.pgid = pid  # its own session
+                    self._reconcile_connection_info(self.provisioner.connection_info)
+                    return
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            launching()
 
         def client(self, **kwargs):
             if kwargs:
@@ -122,18 +149,18 @@ class WarmKernel:
     """A started kernel; `km` is what papermill takes to run a notebook on it."""
 
     def __init__(self, env: dict[str, str], cwd: str,
-                 launched: Callable[[], None] = lambda: None):
+                 launched: Callable[[], None] = lambda: None, template: str = ""):
         """Start the kernel and wait until it has done its imports. `launched` is called
-        as soon as the kernel's process exists, while it is still starting."""
+        as soon as the kernel's start is under way: its process exists, or the kernel
+        template at `template` has been asked for it."""
         from jupyter_client.session import Session
         from jupyter_core.utils import run_sync
 
         self._run = run_sync
-        self.km = _kernel_manager()
+        self.km = _kernel_manager(template, functools.cache(launched))  # once, either way
         run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd,
                                        env={**os.environ, **env})
         try:
-            launched()
             # The worker's own client, for warm-up and resets. Its session is its own:
             # clients of one session share one socket identity, and the kernel would send
             # its replies to whichever of them connected last.

@@ -1,0 +1,198 @@
+"""The kernel template: a build's kernels are forked from one process that has done their
+imports, and a brief cannot tell such a kernel from one started the usual way. The
+template goes once it has forked its kernels; a forked kernel goes with its worker."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import inject, snapshot
+
+from analysis.build import kernel_template
+from analysis.build.kernel_template import (
+    ForkedKernel,
+    KernelTemplate,
+    TemplateUnavailable,
+    request_kernel,
+)
+from analysis.build.kernels import WarmKernel
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not kernel_template.supported(), reason="Linux only")]
+
+# What a notebook could see of how its kernel was started. Paths of the connection file
+# differ between any two kernels, and are left out.
+PROBE = textwrap.dedent("""
+    import gc, json, os, signal, sys
+    import matplotlib
+    from IPython import get_ipython
+    shell = get_ipython()
+    print(json.dumps({
+        "argv": [sys.argv[0], *sys.argv[3:]],
+        "orig_argv": [*sys.orig_argv[:3], *sys.orig_argv[5:]],
+        "path": sys.path,
+        "cwd": os.getcwd(),
+        "environ": dict(os.environ),
+        "own session": os.getsid(0) == os.getpid(),
+        "stdin": os.read(0, 10).decode(),
+        "SIGCHLD": str(signal.getsignal(signal.SIGCHLD)),
+        "backend": matplotlib.get_backend(),
+        "debugger": sys.modules.get("debugpy", "absent") is None,
+        "history": shell.history_manager.enabled,
+        "stdout": type(sys.stdout).__name__,
+        "frozen": gc.get_freeze_count() > 0,
+        "niceness": os.nice(0),
+    }, sort_keys=True))
+""")
+
+
+def probe(kernel: WarmKernel) -> dict:
+    printed = []
+
+    def hook(msg):
+        if msg["msg_type"] == "stream":
+            printed.append(msg["content"]["text"])
+
+    kernel._run(kernel._control.execute_interactive)(PROBE, output_hook=hook, timeout=60)
+    return json.loads("".join(printed))
+
+
+def template_for_two(tmp_path) -> KernelTemplate:
+    """A template for two kernels, in this process's environment as it is now. (Made in
+    the test itself: pytest changes the environment between a fixture and its test.)"""
+    return KernelTemplate(2, dict(os.environ), 0, str(tmp_path))
+
+
+def test_a_forked_kernel_cannot_be_told_from_one_started_the_usual_way(tmp_path):
+    (tmp_path / "nb").mkdir()
+    with template_for_two(tmp_path) as template:
+        usual = WarmKernel({}, str(tmp_path / "nb"))
+        try:
+            forked = WarmKernel({}, str(tmp_path / "nb"), template=template.address)
+            try:
+                assert isinstance(forked.km.provisioner.process, ForkedKernel)
+                assert not isinstance(usual.km.provisioner.process, ForkedKernel)
+                assert probe(forked) == probe(usual)
+            finally:
+                forked.shutdown()
+        finally:
+            usual.shutdown()
+
+
+def test_the_template_goes_once_it_has_forked_its_kernels(tmp_path):
+    """It holds no memory while the briefs run; a kernel asked for later (one replacing
+    a kernel that died) starts the usual way."""
+    with KernelTemplate(1, dict(os.environ), 0, str(tmp_path)) as template:
+        kernel = WarmKernel({}, str(tmp_path), template=template.address)
+        try:
+            assert isinstance(kernel.km.provisioner.process, ForkedKernel)
+            template.process.wait(timeout=60)
+            replacement = WarmKernel({}, str(tmp_path), template=template.address)
+            try:
+                assert not isinstance(replacement.km.provisioner.process, ForkedKernel)
+            finally:
+                replacement.shutdown()
+        finally:
+            kernel.shutdown()
+
+
+def test_the_template_goes_when_the_build_needs_no_more_kernels(tmp_path):
+    template = template_for_two(tmp_path)
+    template.close()
+    assert template.process.returncode is not None
+    with pytest.raises(TemplateUnavailable):
+        request_kernel(template.address, [sys.executable, "-m", kernel_template.LAUNCHER_MODULE],
+                       dict(os.environ), "/", timeout=10)
+
+
+def test_a_kernel_in_another_environment_starts_the_usual_way(tmp_path):
+    """Libraries read settings from the environment as they are imported: the template
+    forks only kernels of the environment it imported in."""
+    with template_for_two(tmp_path) as template:
+        kernel = WarmKernel({"IRAQ_BRIEFS_MAX_ROWS": "12"}, str(tmp_path),
+                            template=template.address)
+        try:
+            assert not isinstance(kernel.km.provisioner.process, ForkedKernel)
+            kernel._run_silently("from analysis import config; assert config.MAX_ROWS == 12",
+                                 10)
+        finally:
+            kernel.shutdown()
+
+
+ASK_THEN_WAIT = textwrap.dedent("""
+    import json, os, sys, time
+    from analysis.build.kernel_template import LAUNCHER_MODULE, request_kernel
+    from jupyter_client.connect import write_connection_file
+    connection, _ = write_connection_file(sys.argv[2])
+    pid = request_kernel(sys.argv[1], [sys.executable, "-m", LAUNCHER_MODULE, "-f", connection],
+                         json.loads(sys.argv[3]), os.getcwd(), timeout=60)
+    print(pid, flush=True)
+    time.sleep(600)
+""")
+
+
+def test_a_forked_kernel_ends_with_its_worker(tmp_path):
+    """As a kernel started the usual way ends with its parent: a worker killed outright
+    leaves no kernel behind."""
+    env = dict(os.environ)
+    with KernelTemplate(2, env, 0, str(tmp_path)) as template:
+        worker = subprocess.Popen([sys.executable, "-c", ASK_THEN_WAIT, template.address,
+                                   str(tmp_path / "kernel.json"), json.dumps(env)],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            kernel = ForkedKernel(int(worker.stdout.readline()))
+            assert kernel.poll() is None
+        finally:
+            worker.kill()
+            worker.wait()
+        assert kernel.wait(timeout=60) == 0
+
+
+def test_a_forked_kernel_is_signalled_and_waited_for_like_a_child():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    kernel = ForkedKernel(child.pid)
+    assert kernel.poll() is None
+    with pytest.raises(subprocess.TimeoutExpired):
+        kernel.wait(timeout=0.01)
+    kernel.kill()
+    assert kernel.wait(timeout=60) == 0
+    assert kernel.poll() == 0
+    kernel.send_signal(signal.SIGTERM)  # ended: nothing to signal, and no error
+    assert child.wait() == -signal.SIGKILL
+
+
+def test_a_build_forks_its_kernels_and_gives_the_bytes_of_usual_kernels(tmp_path):
+    """The default build (two workers) forks both kernels from its template, and its
+    briefs are the bytes that kernels started the usual way give."""
+    from test_sweeps import BRIEFS, build, user_folder
+
+    one = BRIEFS.split("[sweeps.", 1)[0]
+    two = one + one.split("\n\n", 1)[1].replace("[briefs.kurdistan]", "[briefs.weekly]"
+                                                ).replace('"month"', '"week"')
+    briefs_toml = user_folder(tmp_path, two)
+    log = tmp_path / "kernels.log"
+    logged = (
+        "import os, sys\n"
+        f"def log(how): open({str(log)!r}, 'a').write(how + '\\n')\n"
+        "if os.environ.get('JPY_PARENT_PID'):\n"
+        "    log('started')\n"
+        "elif 'analysis.build.kernel_template' in sys.orig_argv:\n"
+        "    os.register_at_fork(after_in_child=lambda: log('forked'))\n")
+    built = build(briefs_toml, env=inject(tmp_path, logged))
+    assert built.returncode == 0, built.stderr
+    assert log.read_text().splitlines() == ["forked", "forked"]
+
+    log.unlink()
+    without_template = logged + (
+        "if sys.orig_argv[1:3] == ['-m', 'analysis']:  # the build itself\n"
+        "    from analysis.build import kernel_template\n"
+        "    kernel_template.supported = lambda: False\n")
+    built = build(briefs_toml, "--out", "usual", env=inject(tmp_path, without_template))
+    assert built.returncode == 0, built.stderr
+    assert log.read_text().splitlines() == ["started", "started"]
+    for name in ("kurdistan", "weekly"):
+        assert snapshot(tmp_path / "out" / name) == snapshot(tmp_path / "usual" / name)
