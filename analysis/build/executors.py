@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import multiprocessing
 import os
 import shutil
@@ -63,13 +64,20 @@ def _worker_process(serve: Callable, settings: WorkerSettings, conn) -> None:
     serve(settings, conn)
 
 
+def _stop(signum, frame) -> None:
+    # The notebook being run is cut short, and nbclient's tasks for it end as its kernel
+    # is shut down: asyncio would print each one's "Kernel died" as an unread error.
+    logging.getLogger("asyncio").disabled = True
+    sys.exit(128 + signum)
+
+
 def _serve(settings: WorkerSettings, conn) -> None:
     """A worker: start a warm kernel, then build each brief the parent sends, telling it
     each stage and the result, until the parent sends None or goes away."""
     from .execute import Worker
 
     # Stopped by the parent (an interrupted build): shut the kernel down on the way out.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGTERM, _stop)
     worker = Worker(settings)
     try:
         with contextlib.suppress(Exception):  # if it fails, the first brief says why
