@@ -15,6 +15,7 @@ import pytest
 from conftest import IN_KERNELS, inject, snapshot
 from pypdf import PdfReader
 
+from analysis import handover
 from analysis.build import publish
 
 pytestmark = pytest.mark.slow
@@ -137,6 +138,36 @@ def test_a_failing_cell_fails_its_brief_alone(workspace, tmp_path):
     assert leftovers(out) == []
 
 
+def processes_of(out: Path) -> list[int]:
+    """Processes started with the environment a build gives its kernels (the template
+    and the kernels it forked, whose sessions are their own): it names a folder in `out`."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(handover.ENV, "").startswith(str(out)):
+                found.append(process.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_until_gone(out: Path) -> None:
+    deadline = time.monotonic() + 60
+    while processes_of(out):
+        assert time.monotonic() < deadline, "processes left behind"
+        time.sleep(0.1)
+
+
 def test_a_worker_killed_mid_brief_is_named_with_its_stage(workspace, tmp_path):
     """kill -9 of one worker while it writes its PDF: one line names the brief and the
     stage; the other brief is built; the killed brief's last good version stays."""
@@ -159,6 +190,7 @@ def test_a_worker_killed_mid_brief_is_named_with_its_stage(workspace, tmp_path):
     out = workspace / "reports"
     assert snapshot(out / "since-inauguration") == workspace.before["since-inauguration"]
     assert leftovers(out) == []
+    wait_until_gone(out)  # the killed worker's kernel too, though it was not its child
 
 
 def in_kernels(action: str) -> str:
@@ -211,6 +243,7 @@ def test_the_whole_build_killed_leaves_the_last_good_briefs(workspace):
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    wait_until_gone(out)  # kernels, in sessions of their own, go with their workers
     for name in BRIEFS:
         assert snapshot(out / name) == workspace.before[name]
     assert any(publish.STAGING_MARK in name for name in leftovers(out))
@@ -218,6 +251,30 @@ def test_the_whole_build_killed_leaves_the_last_good_briefs(workspace):
     assert result.returncode == 0, result.stderr
     assert "unchanged since-2019" in result.stdout
     assert_unchanged(workspace)
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups: POSIX")
+def test_an_interrupted_build_stops_every_process_it_started(workspace):
+    """Ctrl-C reaches the build's process group (the build and its workers); the kernels,
+    in sessions of their own, go with their workers. One line, and no traceback."""
+    out = workspace / "reports"
+    process = subprocess.Popen(command(workspace / "data", out, "--force"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not any(p.name.endswith(".ipynb") for p in out.glob(".*staging-*/*")):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    assert processes_of(out)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (130, "interrupted\n")
+    deadline = time.monotonic() + 60
+    while processes_of(out) or group_alive(process.pid):
+        assert time.monotonic() < deadline, "processes left behind"
+        time.sleep(0.1)
+    for name in BRIEFS:
+        assert snapshot(out / name) == workspace.before[name]
 
 
 def test_crash_between_the_two_renames_is_recovered(workspace):
