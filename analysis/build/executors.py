@@ -18,10 +18,8 @@ import dataclasses
 import logging
 import multiprocessing
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -133,27 +131,44 @@ class _Slot:
     retired: bool = False  # told to stop once it is done
 
 
+def start_kernel_template(settings: WorkerSettings, count: int | None = None,
+                          ) -> kernel_template.KernelTemplate | None:
+    """Start the process that this machine's workers fork their kernels from (see
+    `kernel_template`), for `count` workers (None: `expect` says later); None where the
+    system does not allow it, and each worker starts its kernel the usual way."""
+    if not kernel_template.supported():
+        return None
+    # The workers' environment is the fork server's, as it was when it started. Started
+    # now, it is the template's: a build that imports pandera before it starts its
+    # workers (to expand a sweep) would otherwise give them two variables that pandera
+    # sets on import, and the template would decline to fork their kernels.
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    try:
+        return kernel_template.KernelTemplate({**os.environ, **settings.env},
+                                              WORKER_NICENESS, count)
+    except OSError:  # a socket path too long for the system, say
+        return None
+
+
 class LocalWorkers:
     """Up to `count` worker processes on this machine, started at once (their kernels
     warm up while the caller goes on), each building brief after brief. Use as a context
     manager: leaving it stops the workers and their kernels."""
 
-    def __init__(self, count: int, settings: WorkerSettings):
-        self._template, self._template_folder = None, None
-        if kernel_template.supported():
-            # Started first, it imports while the workers start: their kernels are
-            # forked from it (see kernel_template). Without it, each worker starts its
-            # kernel the usual way.
-            self._template_folder = tempfile.mkdtemp(prefix="briefs-")
-            try:
-                self._template = kernel_template.KernelTemplate(
-                    count, {**os.environ, **settings.env}, WORKER_NICENESS,
-                    self._template_folder)
-            except OSError:  # a socket path too long for the system, say
-                shutil.rmtree(self._template_folder, ignore_errors=True)
-            else:
-                settings = dataclasses.replace(settings,
-                                               kernel_template=self._template.address)
+    def __init__(self, count: int, settings: WorkerSettings,
+                 template: kernel_template.KernelTemplate | None = None):
+        """`template`: a kernel template that the caller started, and will close, before
+        it knew how many workers there would be (see `start_kernel_template`)."""
+        self._own_template = template is None
+        if template is None:
+            template = start_kernel_template(settings, count)
+        else:
+            template.expect(count)
+        self._template = template
+        if template is not None:
+            settings = dataclasses.replace(settings, kernel_template=template.address)
         self.settings = settings
         self._context = multiprocessing.get_context("forkserver")
         self._slots: list[_Slot] = []
@@ -251,10 +266,9 @@ class LocalWorkers:
                 slot.process.join()
             slot.conn.close()
         self._slots = []
-        if self._template is not None:
+        if self._own_template and self._template is not None:
             self._template.close()
-            shutil.rmtree(self._template_folder, ignore_errors=True)
-            self._template = None
+        self._template = None
 
     def __enter__(self) -> LocalWorkers:
         return self

@@ -9,8 +9,11 @@ started as `kernel_launcher` would start it: the same command line, environment 
 working directory, with the imports already done.
 
 - The template serves as many kernels as the build has workers, then exits, so that it
-  holds no memory while the briefs run; it also exits when the build closes its stdin.
-  A kernel asked for after that (one replacing a kernel that died) starts the usual way.
+  holds no memory while the briefs run. A build that expands a sweep starts it before it
+  knows how many workers it needs (a sweep's briefs are known once its tables are
+  checked), and tells it then (`expect`). The build stops it at its end, and it exits if
+  the build goes (its stdin closes). A kernel asked for after that (one replacing a
+  kernel that died) starts the usual way.
 - A forked kernel is not its worker's child. The worker watches and signals it through
   a pidfd (`ForkedKernel`), which names that one process for as long as it is held; the
   kernel watches its worker the same way, and ends when its worker ends, as a kernel
@@ -29,11 +32,13 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import warnings
 
@@ -136,34 +141,44 @@ class ForkedKernel:
 # --- the build's side ----------------------------------------------------------------
 
 class KernelTemplate:
-    """The template process, started by the build for `count` workers whose kernels
-    start in `env`. `address` is what the workers connect to. Use as a context
-    manager."""
+    """The template process, started by the build for its workers, whose kernels start
+    in `env`; `count` is how many will ask, or None until `expect` says. `address` is
+    what the workers connect to. Use as a context manager."""
 
-    def __init__(self, count: int, env: dict[str, str], niceness: int, folder: str):
-        self.address = os.path.join(folder, SOCKET_NAME)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-            listener.bind(self.address)
-            listener.listen(count)
-            # Listening before the template exists: workers that ask early wait in the
-            # socket's queue while it imports.
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(listener.fileno()), str(count),
-                 str(niceness)],
-                pass_fds=(listener.fileno(),), stdin=subprocess.PIPE, env=env,
-                start_new_session=True)  # as kernels are: the terminal's Ctrl-C is the build's
+    def __init__(self, env: dict[str, str], niceness: int, count: int | None = None):
+        # The socket, in a folder that only this user can enter.
+        self.folder = tempfile.mkdtemp(prefix="briefs-")
+        self.address = os.path.join(self.folder, SOCKET_NAME)
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+                listener.bind(self.address)
+                listener.listen(16)
+                # Listening before the template exists: workers that ask early wait in
+                # the socket's queue while it imports.
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", __name__, str(listener.fileno()),
+                     str(count or 0), str(niceness)],
+                    pass_fds=(listener.fileno(),), stdin=subprocess.PIPE, env=env,
+                    start_new_session=True)  # as kernels are: Ctrl-C is the build's
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def expect(self, count: int) -> None:
+        """Say how many workers will ask: the template exits once it has forked their
+        kernels."""
+        with contextlib.suppress(OSError):  # it has gone: its workers start kernels anyway
+            self.process.stdin.write(f"{count}\n".encode())
+            self.process.stdin.flush()
 
     def close(self) -> None:
-        """Tell the template that no worker will ask any more, and wait for it to go."""
+        """Stop the template, at the end of a build: no worker will ask any more. (It
+        may still be importing, for a build that found nothing to do.)"""
         with contextlib.suppress(OSError):
             self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        with contextlib.suppress(OSError):
-            os.unlink(self.address)
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> KernelTemplate:
         return self
@@ -175,8 +190,8 @@ class KernelTemplate:
 # --- the template itself -------------------------------------------------------------
 
 def _serve(listener: socket.socket, count: int) -> None:
-    """Import, then fork a kernel for each request, until `count` have been forked or
-    the build closes stdin."""
+    """Import, then fork a kernel for each request, until `count` have been forked (0:
+    until the build says how many on stdin) or the build closes stdin."""
     environ = dict(os.environ)  # what the kernels must ask for: the imports saw this
     if not os.environ.get(MATPLOTLIB_BACKEND[0]):
         os.environ[MATPLOTLIB_BACKEND[0]] = MATPLOTLIB_BACKEND[1]
@@ -190,11 +205,15 @@ def _serve(listener: socket.socket, count: int) -> None:
     os.environ.update(environ)
     # Forked kernels are not waited for here: the system reaps them as they end.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    forked = 0
-    while forked < count:
-        ready, _, _ = select.select([listener, sys.stdin], [], [])
-        if sys.stdin in ready:  # closed: the build needs no more kernels
-            return
+    forked, limit, told = 0, count or None, sys.stdin.fileno()
+    while limit is None or forked < limit:
+        ready, _, _ = select.select([listener, told], [], [])
+        if told in ready:
+            line = os.read(told, 64)
+            if not line:  # closed: the build needs no more kernels
+                return
+            limit = int(line)
+            continue
         conn, _ = listener.accept()
         with conn:
             try:
@@ -212,8 +231,7 @@ def _fork_kernel(conn: socket.socket, environ: dict[str, str],
     command, env, cwd = request["command"], request["env"], request["cwd"]
     if command[1:3] != ["-m", LAUNCHER_MODULE]:
         return {"declined": "not a build's kernel"}
-    if {k: v for k, v in env.items() if k != "PYTHONEXECUTABLE"} != {
-            k: v for k, v in environ.items() if k != "PYTHONEXECUTABLE"}:
+    if _kernel_environment(env) != _kernel_environment(environ):
         return {"declined": "another environment than the template imported in"}
     credentials = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                   struct.calcsize("3i"))
@@ -238,6 +256,11 @@ def _fork_kernel(conn: socket.socket, environ: dict[str, str],
             os._exit(code)
     os.close(worker)
     return {"pid": pid}
+
+
+def _kernel_environment(env: dict[str, str]) -> dict[str, str]:
+    """`env`, less what jupyter_client takes out of a kernel's environment."""
+    return {k: v for k, v in env.items() if k != "PYTHONEXECUTABLE"}
 
 
 def _be_kernel(command: list[str], env: dict[str, str], cwd: str, worker: int,

@@ -252,15 +252,17 @@ def check_inputs(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> dict:
     return windows
 
 
-def _executor(request: BuildRequest, workers: int, settings: WorkerSettings):
-    """Where the briefs run: worker processes here, or a Dask cluster's workers."""
+def _executor(request: BuildRequest, workers: int, settings: WorkerSettings,
+              template=None):
+    """Where the briefs run: worker processes here (forking their kernels from
+    `template`, if the build has started one), or a Dask cluster's workers."""
     if request.scheduler:
         from .cluster import ClusterWorkers
 
         return ClusterWorkers(request.scheduler, settings)
     from .executors import LocalWorkers
 
-    return LocalWorkers(workers, settings)
+    return LocalWorkers(workers, settings, template)
 
 
 def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildReport:
@@ -272,13 +274,6 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
     if not jobs:
         return outcome
     loader = _Loader(request, Path(request.briefs).expanduser().resolve(), report)
-    # Reading the notebook's defaults imports papermill: only when they are needed, so a
-    # build with nothing to do stays quick.
-    defaults = None
-    if any(job.sweep_over for job in jobs):
-        defaults = _notebook_defaults(jobs[0].notebook)
-        jobs = expand_sweeps(jobs, loader, defaults)
-    stale = len(jobs) if request.force else sum(not is_up_to_date(job) for job in jobs)
     out_dir = Path(request.out).expanduser().resolve()
     # Made under the lock, but named now: kernels learn of it when they start.
     handed_over = out_dir / f".checked-inputs{publish.STAGING_MARK}{uuid.uuid4().hex[:8]}"
@@ -289,13 +284,28 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
              config.MAX_ROWS_ENV: str(request.max_rows), handover.ENV: str(handed_over)},
         cell_timeout=request.cell_timeout or None, paper=request.paper)
     with contextlib.ExitStack() as stack:
-        windows, executor = {}, None
+        windows, executor, template = {}, None, None
+        # Reading the notebook's defaults imports papermill: only when they are needed,
+        # so a build with nothing to do stays quick.
+        defaults = None
+        if any(job.sweep_over for job in jobs):
+            if not request.scheduler:
+                # A sweep's briefs are known once its tables are loaded and checked (at a
+                # million rows, seconds): the kernels' imports are done meanwhile.
+                from .executors import start_kernel_template
+
+                template = start_kernel_template(settings)
+                if template is not None:
+                    stack.callback(template.close)
+            defaults = _notebook_defaults(jobs[0].notebook)
+            jobs = expand_sweeps(jobs, loader, defaults)
+        stale = len(jobs) if request.force else sum(not is_up_to_date(job) for job in jobs)
 
         def start(count: int):
             # Local workers start first: their kernels warm up while the inputs are checked.
             nonlocal windows, executor
             executor = stack.enter_context(_executor(request, min(request.jobs, count),
-                                                     settings))
+                                                     settings, template))
             windows = check_inputs(jobs, loader,
                                    defaults or _notebook_defaults(jobs[0].notebook))
 
