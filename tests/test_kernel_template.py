@@ -101,6 +101,7 @@ def test_the_template_goes_once_it_has_forked_its_kernels(tmp_path, told):
         try:
             assert isinstance(kernel.km.provisioner.process, ForkedKernel)
             template.process.wait(timeout=60)
+            assert not os.path.exists(template.folder)  # its socket, with it
             replacement = WarmKernel({}, str(tmp_path), template=template.address)
             try:
                 assert not isinstance(replacement.km.provisioner.process, ForkedKernel)

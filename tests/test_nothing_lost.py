@@ -234,9 +234,12 @@ def test_the_whole_build_killed_leaves_the_last_good_briefs(workspace):
     """kill -9 of the build's whole process group mid-build; the next build sweeps the
     staging folders, finds the briefs up to date and leaves them as they were."""
     out = workspace / "reports"
+    scratch = workspace / "tmp"  # where the build's kernel template puts its socket
+    scratch.mkdir()
     process = subprocess.Popen(command(workspace / "data", out, "--force"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+                               start_new_session=True,
+                               env={**os.environ, "TMPDIR": str(scratch)})
     deadline = time.monotonic() + 120
     while not any(p.name.endswith(".ipynb") for p in out.glob(".*staging-*/*")):
         assert time.monotonic() < deadline and process.poll() is None
@@ -244,6 +247,7 @@ def test_the_whole_build_killed_leaves_the_last_good_briefs(workspace):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     wait_until_gone(out)  # kernels, in sessions of their own, go with their workers
+    assert list(scratch.glob("briefs-*")) == [], list(scratch.iterdir())
     for name in BRIEFS:
         assert snapshot(out / name) == workspace.before[name]
     assert any(publish.STAGING_MARK in name for name in leftovers(out))

@@ -305,7 +305,12 @@ def main(argv: list[str]) -> None:
     with contextlib.suppress(OSError):
         os.nice(niceness)
     with socket.socket(fileno=listen_fd) as listener:
-        _serve(listener, count)
+        try:
+            _serve(listener, count)
+        finally:
+            # No worker will ask any more (one that does starts its kernel the usual
+            # way): the socket's folder goes now, even if the build was killed.
+            shutil.rmtree(os.path.dirname(listener.getsockname()), ignore_errors=True)
 
 
 if __name__ == "__main__":
