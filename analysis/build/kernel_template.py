@@ -29,6 +29,7 @@ Linux only (fork, pidfds): elsewhere every kernel starts the usual way.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import select
@@ -276,8 +277,7 @@ def _be_kernel(command: list[str], env: dict[str, str], cwd: str, worker: int,
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env, JPY_PARENT_PID=str(worker_pid))  # as jupyter_client sets it
-    launcher = sys.modules.get(LAUNCHER_MODULE) or __import__(LAUNCHER_MODULE,
-                                                               fromlist=["_"])
+    launcher = importlib.import_module(LAUNCHER_MODULE)  # its file, for sys.argv[0]
     sys.argv = [launcher.__file__, *command[3:]]
     sys.orig_argv = list(command)
     sys.path[0] = cwd  # `python -m` puts its working directory first
@@ -288,8 +288,8 @@ def _be_kernel(command: list[str], env: dict[str, str], cwd: str, worker: int,
     # process, which here is the template, and goes.
     try:
         IPKernelApp.launch_instance(parent_handle=0)
-    except SystemExit as end:
-        return end.code if isinstance(end.code, int) else 1
+    except SystemExit as end:  # as the interpreter reads it: None is success
+        return 0 if end.code is None else end.code if isinstance(end.code, int) else 1
     finally:
         atexit._run_exitfuncs()
     return 0
