@@ -113,6 +113,29 @@ def worked_out(known: dict | None, what: str, s, work_out):
     return result
 
 
+# What the checks and then the typing ask of a column's raw strings, each worked out once
+# for the same rows when given the column's `known` (see `worked_out`).
+
+def blanks(s, known: dict | None = None):
+    """Where the column is blank."""
+    return worked_out(known, "blank", s, lambda s: s == "")
+
+
+def days(s, known: dict | None = None):
+    """The day of each cell of a date column (NaT where it holds none)."""
+    return worked_out(known, "days", s, parse_iso_days)
+
+
+def counts(s, known: dict | None = None):
+    """Where a count column holds a count."""
+    return worked_out(known, "counts", s, is_count)
+
+
+def allowed(s, values, known: dict | None = None):
+    """Where a category column holds one of `values`."""
+    return worked_out(known, "allowed", s, lambda s: s.isin(values))
+
+
 def raw_schema(kind: str, parsed: dict | None = None):
     """A pandera schema for a table read as strings (blank = ""): presence of required
     columns, required values, uniqueness, date and count syntax, real calendar dates,
@@ -126,18 +149,14 @@ def raw_schema(kind: str, parsed: dict | None = None):
     each pass over a million strings costs 25 ms or more."""
     import pandera.pandas as pa
 
-    def kept(s, what, work_out):
-        column = None if parsed is None else parsed.setdefault(s.name, {})
-        return worked_out(column, what, s, work_out)
-
-    def blank(s):
-        return kept(s, "blank", lambda s: s == "")
+    def known(s):
+        return None if parsed is None else parsed.setdefault(s.name, {})
 
     def not_blank(s):
-        return ~blank(s)
+        return ~blanks(s, known(s))
 
     def real_date(s):
-        return blank(s) | kept(s, "days", parse_iso_days).notna()
+        return blanks(s, known(s)) | days(s, known(s)).notna()
 
     def check(rule, error):
         # Read as strings, a table has no missing cells, only blanks, which each rule
@@ -153,13 +172,11 @@ def raw_schema(kind: str, parsed: dict | None = None):
         if f.type == "date":
             checks.append(check(real_date, "not a real calendar date in the form YYYY-MM-DD"))
         elif f.type == "integer":
-            checks.append(check(lambda s: blank(s) | kept(s, "counts", is_count),
+            checks.append(check(lambda s: blanks(s, known(s)) | counts(s, known(s)),
                                 NOT_A_COUNT))
         if f.enum:
-            allowed = set(f.enum)
             checks.append(check(
-                lambda s, allowed=allowed: blank(s) | kept(s, "allowed",
-                                                           lambda s: s.isin(allowed)),
+                lambda s, values=f.enum: blanks(s, known(s)) | allowed(s, values, known(s)),
                 "not one of: " + ", ".join(f.enum)))
         columns[f.name] = pa.Column(
             None, checks, required=f.required, nullable=True,

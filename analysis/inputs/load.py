@@ -186,21 +186,20 @@ class _Lines:
 def _typed_column(raw: pd.Series, field: contract.Field, parsed: dict | None = None):
     """`parsed`: what the raw checks worked out about this column (see
     `contract.raw_schema`), reused where it is there."""
-    known = contract.worked_out
     if field.type == "date":
-        return known(parsed, "days", raw, contract.parse_iso_days)
+        return contract.days(raw, parsed)
     if field.type == "integer":
         # Each count fits in 64 bits (see contract.COUNT_DIGITS), so the digits convert
         # as they are: six times quicker than parsing them as numbers of any size.
-        counts = known(parsed, "counts", raw, contract.is_count).to_numpy(dtype=bool)
+        counts = contract.counts(raw, parsed).to_numpy(dtype=bool)
         values = np.zeros(len(raw), dtype=np.int64)
         values[counts] = raw[counts].astype("int64").to_numpy()
         return pd.Series(pd.arrays.IntegerArray(values, ~counts), index=raw.index)
     if field.enum:
-        allowed = known(parsed, "allowed", raw, lambda s: s.isin(field.enum))
-        return pd.Categorical(raw.where(allowed, contract.UNKNOWN),
+        return pd.Categorical(raw.where(contract.allowed(raw, field.enum, parsed),
+                                        contract.UNKNOWN),
                               categories=list(field.enum))
-    return raw.where(~known(parsed, "blank", raw, lambda s: s == ""), pd.NA).astype("string")
+    return raw.where(~contract.blanks(raw, parsed), pd.NA).astype("string")
 
 
 def _typed(frame: pd.DataFrame, kind: str, parsed: dict | None = None) -> pd.DataFrame:
