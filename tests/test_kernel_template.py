@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from conftest import inject, snapshot
 
-from analysis.build import kernel_template
+from analysis.build import kernel_launcher, kernel_template
 from analysis.build.kernel_template import (
     ForkedKernel,
     KernelTemplate,
@@ -116,7 +116,7 @@ def test_the_template_goes_when_the_build_needs_no_more_kernels():
     template.close()
     assert template.process.returncode is not None
     with pytest.raises(TemplateUnavailable):
-        request_kernel(template.address, [sys.executable, "-m", kernel_template.LAUNCHER_MODULE],
+        request_kernel(template.address, [sys.executable, "-m", kernel_launcher.MODULE],
                        dict(os.environ), "/", timeout=10)
 
 
@@ -136,10 +136,11 @@ def test_a_kernel_in_another_environment_starts_the_usual_way(tmp_path):
 
 ASK_THEN_WAIT = textwrap.dedent("""
     import json, os, sys, time
-    from analysis.build.kernel_template import LAUNCHER_MODULE, request_kernel
+    from analysis.build.kernel_launcher import MODULE
+    from analysis.build.kernel_template import request_kernel
     from jupyter_client.connect import write_connection_file
     connection, _ = write_connection_file(sys.argv[2])
-    pid = request_kernel(sys.argv[1], [sys.executable, "-m", LAUNCHER_MODULE, "-f", connection],
+    pid = request_kernel(sys.argv[1], [sys.executable, "-m", MODULE, "-f", connection],
                          json.loads(sys.argv[3]), os.getcwd(), timeout=60)
     print(pid, flush=True)
     time.sleep(600)

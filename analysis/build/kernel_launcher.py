@@ -9,8 +9,16 @@ Jupyter is started by Jupyter, and keeps its debugger.
 
 import sys
 
-if __name__ == "__main__":
-    sys.modules.setdefault("debugpy", None)  # imports of it fail: ipykernel goes without
-    from ipykernel import kernelapp
+MODULE = "analysis.build.kernel_launcher"  # this module: `python -m MODULE` starts a kernel
 
-    kernelapp.launch_new_instance()
+
+def kernel_app():
+    """IPython's kernel application, imported without its debugger."""
+    sys.modules.setdefault("debugpy", None)  # imports of it fail: ipykernel goes without
+    from ipykernel.kernelapp import IPKernelApp
+
+    return IPKernelApp
+
+
+if __name__ == "__main__":
+    kernel_app().launch_instance()

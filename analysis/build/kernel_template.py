@@ -29,7 +29,6 @@ Linux only (fork, pidfds): elsewhere every kernel starts the usual way.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import os
 import select
@@ -43,8 +42,9 @@ import tempfile
 import threading
 import warnings
 
+from . import kernel_launcher
+
 SOCKET_NAME = "kernels.sock"
-LAUNCHER_MODULE = "analysis.build.kernel_launcher"
 # ipykernel sets this at start unless it is set (see IPKernelApp.init_gui_pylab), and
 # matplotlib reads it on import: the template sets it before importing, as a kernel
 # started the usual way has it set before its first import of matplotlib.
@@ -117,7 +117,7 @@ class ForkedKernel:
 
     def wait(self, timeout: float | None = None) -> int:
         if not self._ended(timeout):
-            raise subprocess.TimeoutExpired(LAUNCHER_MODULE, timeout)
+            raise subprocess.TimeoutExpired(kernel_launcher.MODULE, timeout)
         if self.returncode is None:
             self.returncode = 0
             os.close(self._pidfd)
@@ -196,9 +196,7 @@ def _serve(listener: socket.socket, count: int) -> None:
     environ = dict(os.environ)  # what the kernels must ask for: the imports saw this
     if not os.environ.get(MATPLOTLIB_BACKEND[0]):
         os.environ[MATPLOTLIB_BACKEND[0]] = MATPLOTLIB_BACKEND[1]
-    sys.modules.setdefault("debugpy", None)  # as kernel_launcher: no debugger
-    from ipykernel import kernelapp  # noqa: F401
-
+    kernel_launcher.kernel_app()
     from .in_kernel import warm_up
 
     warm_up()
@@ -230,7 +228,7 @@ def _fork_kernel(conn: socket.socket, environ: dict[str, str],
                  listener: socket.socket) -> dict:
     request = json.loads(_read_line(conn))
     command, env, cwd = request["command"], request["env"], request["cwd"]
-    if command[1:3] != ["-m", LAUNCHER_MODULE]:
+    if command[1:3] != ["-m", kernel_launcher.MODULE]:
         return {"declined": "not a build's kernel"}
     if _kernel_environment(env) != _kernel_environment(environ):
         return {"declined": "another environment than the template imported in"}
@@ -277,17 +275,14 @@ def _be_kernel(command: list[str], env: dict[str, str], cwd: str, worker: int,
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env, JPY_PARENT_PID=str(worker_pid))  # as jupyter_client sets it
-    launcher = importlib.import_module(LAUNCHER_MODULE)  # its file, for sys.argv[0]
-    sys.argv = [launcher.__file__, *command[3:]]
+    sys.argv = [kernel_launcher.__file__, *command[3:]]
     sys.orig_argv = list(command)
     sys.path[0] = cwd  # `python -m` puts its working directory first
     threading.Thread(target=_end_with, args=(worker,), daemon=True).start()
-    from ipykernel.kernelapp import IPKernelApp
-
     # It watches its worker itself (above): ipykernel's own watch is of the parent
     # process, which here is the template, and goes.
     try:
-        IPKernelApp.launch_instance(parent_handle=0)
+        kernel_launcher.kernel_app().launch_instance(parent_handle=0)
     except SystemExit as end:  # as the interpreter reads it: None is success
         return 0 if end.code is None else end.code if isinstance(end.code, int) else 1
     finally:

@@ -76,6 +76,8 @@ def _kernel_manager(template: str = "", launching: Callable[[], None] = lambda: 
     from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
 
+    from . import kernel_launcher
+
     class NotebookClient(AsyncKernelClient):
         """The one client that runs notebooks on this kernel, for the kernel's whole life.
 
@@ -140,7 +142,7 @@ def _kernel_manager(template: str = "", launching: Callable[[], None] = lambda: 
     km.client_factory = NotebookClient
     # The python3 kernel of this very interpreter (which has the package), started by the
     # build's own launcher (see kernel_launcher).
-    km.kernel_spec.argv = [sys.executable, "-m", "analysis.build.kernel_launcher",
+    km.kernel_spec.argv = [sys.executable, "-m", kernel_launcher.MODULE,
                            "-f", "{connection_file}"]
     return km
 
