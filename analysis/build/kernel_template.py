@@ -108,17 +108,15 @@ class ForkedKernel:
         self._pidfd = os.pidfd_open(pid)  # ProcessLookupError if it has already gone
 
     def poll(self) -> int | None:
-        return self.wait(timeout=0) if self._ended(0) else self.returncode
-
-    def _ended(self, timeout: float | None) -> bool:
-        if self.returncode is not None:
-            return True
-        return bool(select.select([self._pidfd], [], [], timeout)[0])
+        try:
+            return self.wait(timeout=0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def wait(self, timeout: float | None = None) -> int:
-        if not self._ended(timeout):
-            raise subprocess.TimeoutExpired(kernel_launcher.MODULE, timeout)
         if self.returncode is None:
+            if not select.select([self._pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(kernel_launcher.MODULE, timeout)
             self.returncode = 0
             os.close(self._pidfd)
         return self.returncode
