@@ -38,6 +38,18 @@ IN_KERNELS = ("__import__('os').environ.get('JPY_PARENT_PID') or "
               "'analysis.build.kernel_template' in __import__('sys').orig_argv")
 
 
+def log_kernels(log: Path) -> str:
+    """sitecustomize code that adds a line to `log` for each kernel a build starts:
+    "started" for one started the usual way, "forked" for one forked from the build's
+    kernel template (which runs the code once, at its own start)."""
+    return ("import os, sys\n"
+            f"def log(how): open({str(log)!r}, 'a').write(how + '\\n')\n"
+            "if os.environ.get('JPY_PARENT_PID'):\n"
+            "    log('started')\n"
+            "elif 'analysis.build.kernel_template' in sys.orig_argv:\n"
+            "    os.register_at_fork(after_in_child=lambda: log('forked'))\n")
+
+
 def inject(tmp_path: Path, code: str) -> dict[str, str]:
     """An environment whose Python processes (the build, its fork server and workers)
     run `code` at start-up, through a sitecustomize module: a fault injected into the

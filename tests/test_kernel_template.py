@@ -10,7 +10,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import inject, snapshot
+from conftest import inject, log_kernels, snapshot
 
 from analysis.build import kernel_launcher, kernel_template
 from analysis.build.kernel_template import (
@@ -187,13 +187,7 @@ def test_a_build_forks_its_kernels_and_gives_the_bytes_of_usual_kernels(tmp_path
     names = [job.name for job in planned(briefs_toml)][:2]  # a brief and a swept one
     only = [arg for name in names for arg in ("--only", name)]
     log = tmp_path / "kernels.log"
-    logged = (
-        "import os, sys\n"
-        f"def log(how): open({str(log)!r}, 'a').write(how + '\\n')\n"
-        "if os.environ.get('JPY_PARENT_PID'):\n"
-        "    log('started')\n"
-        "elif 'analysis.build.kernel_template' in sys.orig_argv:\n"
-        "    os.register_at_fork(after_in_child=lambda: log('forked'))\n")
+    logged = log_kernels(log)
     built = build(briefs_toml, *only, env=inject(tmp_path, logged))
     assert built.returncode == 0, built.stderr
     assert log.read_text().splitlines() == ["forked", "forked"]

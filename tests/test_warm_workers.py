@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import IN_KERNELS, inject, snapshot
+from conftest import IN_KERNELS, inject, log_kernels, snapshot
 
 from analysis.build.execute import Worker, WorkerSettings
 from analysis.build.kernels import WarmKernel
@@ -131,14 +131,7 @@ def test_the_third_brief_of_a_sweep_is_the_same_as_when_built_alone(tmp_path):
     names = [job.name for job in planned(briefs_toml)]
     assert len(names) >= 3
     kernels = tmp_path / "kernels.log"
-    env = inject(tmp_path, (
-        "import os, sys\n"
-        f"def started(): open({str(kernels)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
-        "if os.environ.get('JPY_PARENT_PID'):  # a kernel started the usual way\n"
-        "    started()\n"
-        "elif 'analysis.build.kernel_template' in sys.orig_argv:  # forks the kernels\n"
-        "    os.register_at_fork(after_in_child=started)\n"))
-    swept = build(briefs_toml, env=env)
+    swept = build(briefs_toml, env=inject(tmp_path, log_kernels(kernels)))
     assert swept.returncode == 0, swept.stderr
     assert len(kernels.read_text().splitlines()) == 2
     alone = build(briefs_toml, "--only", names[2], "--out", "alone")
