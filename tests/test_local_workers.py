@@ -54,7 +54,8 @@ def reports_its_priority(settings: WorkerSettings, conn) -> None:
 
 def test_workers_run_at_a_lower_priority_than_the_build(tmp_path, monkeypatch):
     """So that the input check, which every brief waits for, is not slowed down by the
-    kernels starting beside it. The kernels are the workers' children and inherit it."""
+    kernels starting beside it. Kernels inherit it: from their worker, or from the kernel
+    template, which the build starts at the same priority."""
     monkeypatch.setattr(executors, "_serve", reports_its_priority)
     task = (BriefJob("brief", tmp_path / "nb.ipynb", {}, tmp_path, "A4"), tmp_path)
     with executors.LocalWorkers(1, WorkerSettings()) as workers:
