@@ -61,3 +61,40 @@ def test_workers_run_at_a_lower_priority_than_the_build(tmp_path, monkeypatch):
     with executors.LocalWorkers(1, WorkerSettings()) as workers:
         [outcome] = workers.run([task])
     assert outcome.seconds == min(os.nice(0) + executors.WORKER_NICENESS, 19)
+
+
+class ReportsToNobody:
+    """A stand-in for `execute.Worker` that reports a stage of its brief."""
+
+    closed = False
+
+    def __init__(self, settings):
+        pass
+
+    def start(self):
+        pass
+
+    def build(self, job, staging, on_stage):
+        on_stage("executing the notebook")
+        return 0.0
+
+    def close(self):
+        ReportsToNobody.closed = True
+
+
+def test_a_worker_whose_build_has_gone_stops_quietly(tmp_path, monkeypatch):
+    """Where the build's end cannot be watched (not Linux), a worker finds it out when it
+    next reports, through a broken pipe: it shuts its kernel down and ends, without the
+    traceback that would land on the dead build's terminal."""
+    import multiprocessing
+    import signal
+
+    from analysis.build import execute
+
+    monkeypatch.setattr(execute, "Worker", ReportsToNobody)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # the test process's own
+    build_end, worker_end = multiprocessing.Pipe(duplex=True)
+    build_end.send((BriefJob("brief", tmp_path / "nb.ipynb", {}, tmp_path, "A4"), tmp_path))
+    build_end.close()
+    executors._serve(WorkerSettings(), worker_end)  # returns: no BrokenPipeError
+    assert ReportsToNobody.closed

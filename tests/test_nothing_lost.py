@@ -257,6 +257,34 @@ def test_the_whole_build_killed_leaves_the_last_good_briefs(workspace):
     assert_unchanged(workspace)
 
 
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="workers watch the build: Linux")
+def test_workers_stop_quietly_when_the_build_alone_is_killed(workspace, tmp_path):
+    """kill -9 of the build's own process, not its group (as an out-of-memory killer
+    does): its workers stop at once, in the middle of a cell that would run for two
+    minutes, and print nothing on the terminal the build shared with them."""
+    out = workspace / "reports"
+    terminal = tmp_path / "stderr"
+    env = inject(tmp_path, in_kernels("time.sleep(120)"))
+    with terminal.open("w") as stderr:
+        process = subprocess.Popen(command(workspace / "data", out, "--force"),
+                                   stdout=subprocess.DEVNULL, stderr=stderr,
+                                   start_new_session=True, env=env)
+    deadline = time.monotonic() + 120
+    while not any(p.name.endswith(".ipynb") for p in out.glob(".*staging-*/*")):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    assert processes_of(out)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 60  # well before the injected cell would end
+    while processes_of(out) or group_alive(process.pid):
+        assert time.monotonic() < deadline, "processes left behind"
+        time.sleep(0.1)
+    assert terminal.read_text() == ""
+    for name in BRIEFS:
+        assert snapshot(out / name) == workspace.before[name]
+
+
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups: POSIX")
 def test_an_interrupted_build_stops_every_process_it_started(workspace):
     """Ctrl-C reaches the build's process group (the build and its workers); the kernels,

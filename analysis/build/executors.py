@@ -18,8 +18,10 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -56,9 +58,10 @@ class Outcome:
 WORKER_NICENESS = 10
 
 
-def _worker_process(serve: Callable, settings: WorkerSettings, conn) -> None:
+def _worker_process(serve: Callable, settings: WorkerSettings, conn, build: int) -> None:
     with contextlib.suppress(AttributeError, OSError):  # os.nice: POSIX only
         os.nice(WORKER_NICENESS)
+    _stop_with(build)
     serve(settings, conn)
 
 
@@ -69,10 +72,36 @@ def _stop(signum, frame) -> None:
     sys.exit(128 + signum)
 
 
+def _stop_with(build: int) -> None:
+    """Stop this worker, as an interrupted build stops it, when the process `build` ends
+    without stopping it first (killed): a brief of minutes would otherwise go on running
+    for nobody. Linux only (a pidfd); elsewhere the worker stops at its next report."""
+    try:
+        handle = os.pidfd_open(build)
+    except (AttributeError, OSError):  # not Linux; or the build has gone, and the
+        return  # worker's first read of its pipe ends it
+
+    def watch() -> None:
+        select.select([handle], [], [])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="build watch", daemon=True).start()
+
+
+class _BuildGone(Exception):
+    """The build this worker reports to has ended: there is nobody left to tell."""
+
+
 def _serve(settings: WorkerSettings, conn) -> None:
     """A worker: start a warm kernel, then build each brief the parent sends, telling it
     each stage and the result, until the parent sends None or goes away."""
     from .execute import Worker
+
+    def tell(message) -> None:
+        try:
+            conn.send(message)
+        except OSError:  # a broken pipe: the build was killed
+            raise _BuildGone from None
 
     # Stopped by the parent (an interrupted build): shut the kernel down on the way out.
     signal.signal(signal.SIGTERM, _stop)
@@ -89,12 +118,16 @@ def _serve(settings: WorkerSettings, conn) -> None:
                 break
             job, staging = task
             try:
-                seconds = worker.build(job, staging, lambda stage: conn.send(("stage", stage)))
-                conn.send(("done", seconds))
+                seconds = worker.build(job, staging, lambda stage: tell(("stage", stage)))
+                tell(("done", seconds))
+            except _BuildGone:
+                raise
             except BuildError as err:
-                conn.send(("failed", err))
+                tell(("failed", err))
             except Exception as err:  # a library bug: one line, not a traceback
-                conn.send(("failed", BuildError(job.name, f"{type(err).__name__}: {err}")))
+                tell(("failed", BuildError(job.name, f"{type(err).__name__}: {err}")))
+    except _BuildGone:
+        pass  # quietly: a traceback here would land on the terminal of a build that is gone
     finally:
         worker.close()
         conn.close()
@@ -178,7 +211,8 @@ class LocalWorkers:
     def _start_worker(self) -> _Slot:
         parent_end, worker_end = self._context.Pipe(duplex=True)
         process = self._context.Process(target=_worker_process,
-                                        args=(_serve, self.settings, worker_end),
+                                        args=(_serve, self.settings, worker_end,
+                                              os.getpid()),
                                         name="brief worker", daemon=True)
         process.start()
         worker_end.close()  # the worker holds the only other end: EOF means it ended
