@@ -17,7 +17,9 @@ Cases:
   (e) full builds of both briefs on synthetic data of each size
   (f) the frequency computation alone (monthly and weekly counts) on the largest size
   (g) a sweep of 12 briefs (one per governorate) in one build, against 12 builds of one
-      brief each (3 with --quick): the cost paid again for every brief
+      brief each (3 with --quick): the cost paid again for every brief. Printed beside
+      it, from the same two measurements: what each brief after the first adds to the
+      sweep, as a share of one single-brief build
 """
 
 from __future__ import annotations
@@ -184,6 +186,15 @@ def sweep_against_singles(tmp: Path, data: Path, repeat: int,
     return sweep_s, singles_s
 
 
+def further_brief_share(sweep_s: float, singles_s: float, count: int) -> float:
+    """What each brief of a sweep after its first adds to the sweep's time, as a share of
+    one single-brief build. The sweep's own start is paid once however many briefs it
+    has, so this is the ratio the sweep tends to as the briefs grow in number; at
+    `count` briefs, that start is still spread over few."""
+    single_s = singles_s / count
+    return (sweep_s - single_s) / (count - 1) / single_s
+
+
 def median_of(repeat: int, fn) -> tuple[float, float]:
     """Median seconds and largest peak of one case run `repeat` times."""
     return medians_interleaved(repeat, fn)[0]
@@ -343,6 +354,8 @@ def main() -> None:
         checks.append(("frequency on 1M rows <= 1 s (in s)", freq_s, 1.0))
     for label, value, limit in checks:
         print(f"  {'met ' if value <= limit else 'MISSED'}  {label}: {value:.3f}")
+    print(f"\nEach brief of the sweep after its first, as a share of one single-brief build: "
+          f"{further_brief_share(sweep_s, singles_s, count):.3f}")
     print("\nOutput sizes of since-2019 by row count (executed notebook, HTML bytes):")
     for n, (nb_size, html_size) in sizes_out.items():
         print(f"  {n:>9,} rows: {nb_size:>9,} {html_size:>9,}")

@@ -48,6 +48,7 @@ def test_benchmark_runs_at_its_smallest_size():
                  "(f) frequency alone", "(b) again, beside the 1,000-row builds"):
         assert case in result.stdout
     assert "Targets (ratios of cases measured taking turns in this run)" in result.stdout
+    assert "Each brief of the sweep after its first, as a share of" in result.stdout
 
 
 def test_the_two_terms_of_a_ratio_take_turns():
@@ -67,6 +68,14 @@ def test_the_two_terms_of_a_ratio_take_turns():
                                         case("b", [5.0, 4.0, 6.0]))
     assert order == ["a", "b"] * 3
     assert first == (2.0, 100.0) and second == (5.0, 100.0)
+
+
+def test_each_further_brief_of_a_sweep_is_its_share_of_one_single_brief_build():
+    """A sweep of 12 that takes 3 s for its first brief and 0.5 s for each further one,
+    against single-brief builds of 3 s each."""
+    from run import further_brief_share
+
+    assert further_brief_share(3.0 + 11 * 0.5, 12 * 3.0, 12) == pytest.approx(0.5 / 3.0)
 
 
 ORPHAN = """
