@@ -98,3 +98,31 @@ def test_a_worker_whose_build_has_gone_stops_quietly(tmp_path, monkeypatch):
     build_end.close()
     executors._serve(WorkerSettings(), worker_end)  # returns: no BrokenPipeError
     assert ReportsToNobody.closed
+
+
+STOPPED_IN_A_FINALIZER = """
+import os, signal, sys, time, weakref
+from analysis.build import executors
+signal.signal(signal.SIGTERM, executors._stop)
+class Held:
+    pass
+held = Held()
+weakref.finalize(held, lambda: os.kill(os.getpid(), signal.SIGTERM))
+del held  # the stop arrives while a finalizer runs
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:  # the brief goes on, unless the worker stops
+    pass
+sys.exit(3)
+"""
+
+
+def test_a_worker_stops_even_when_told_to_inside_a_finalizer():
+    """Python prints and ignores an exception raised in a finalizer or a weakref callback,
+    so a stop that lands in one would leave the worker building its brief, after a
+    traceback on the build's terminal."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", STOPPED_IN_A_FINALIZER],
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (143, "")

@@ -69,7 +69,23 @@ def _stop(signum, frame) -> None:
     # The notebook being run is cut short, and nbclient's tasks for it end as its kernel
     # is shut down: asyncio would print each one's "Kernel died" as an unread error.
     logging.getLogger("asyncio").disabled = True
+    sys.unraisablehook = _stop_again
     sys.exit(128 + signum)
+
+
+def _stop_again(unraisable) -> None:
+    """A stop that landed in a finalizer or a weakref callback, whose exceptions Python
+    prints and ignores: the worker would go on with its brief. The stop is raised again,
+    once the finalizer is over, and nothing is printed."""
+    if isinstance(unraisable.exc_value, SystemExit):
+        # Sent from this hook, it would be handled in it, and ignored again; from a
+        # thread, a little later, it reaches the main thread once the hook is over (and
+        # should it land in a finalizer again, it comes back here).
+        again = threading.Timer(0.05, signal.raise_signal, (signal.SIGTERM,))
+        again.daemon = True
+        again.start()
+    else:
+        sys.__unraisablehook__(unraisable)
 
 
 def _stop_with(build: int) -> None:
