@@ -161,11 +161,20 @@ def group_alive(group: int) -> bool:
     return True
 
 
-def wait_until_gone(out: Path) -> None:
+def wait_until_gone(out: Path, group: int | None = None) -> None:
+    """Until the processes of the build into `out` (and of its process `group`) end."""
     deadline = time.monotonic() + 60
-    while processes_of(out):
+    while processes_of(out) or (group is not None and group_alive(group)):
         assert time.monotonic() < deadline, "processes left behind"
         time.sleep(0.1)
+
+
+def wait_for_a_staged_notebook(out: Path, process: subprocess.Popen) -> None:
+    """Until the build into `out` has executed a notebook: mid-build."""
+    deadline = time.monotonic() + 120
+    while not any(p.name.endswith(".ipynb") for p in out.glob(".*staging-*/*")):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
 
 
 def test_a_worker_killed_mid_brief_is_named_with_its_stage(workspace, tmp_path):
@@ -240,10 +249,7 @@ def test_the_whole_build_killed_leaves_the_last_good_briefs(workspace):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True,
                                env={**os.environ, "TMPDIR": str(scratch)})
-    deadline = time.monotonic() + 120
-    while not any(p.name.endswith(".ipynb") for p in out.glob(".*staging-*/*")):
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
+    wait_for_a_staged_notebook(out, process)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     wait_until_gone(out)  # kernels, in sessions of their own, go with their workers
@@ -269,17 +275,11 @@ def test_workers_stop_quietly_when_the_build_alone_is_killed(workspace, tmp_path
         process = subprocess.Popen(command(workspace / "data", out, "--force"),
                                    stdout=subprocess.DEVNULL, stderr=stderr,
                                    start_new_session=True, env=env)
-    deadline = time.monotonic() + 120
-    while not any(p.name.endswith(".ipynb") for p in out.glob(".*staging-*/*")):
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
+    wait_for_a_staged_notebook(out, process)
     assert processes_of(out)
     process.kill()
     process.wait()
-    deadline = time.monotonic() + 60  # well before the injected cell would end
-    while processes_of(out) or group_alive(process.pid):
-        assert time.monotonic() < deadline, "processes left behind"
-        time.sleep(0.1)
+    wait_until_gone(out, process.pid)  # within a minute, before the cell would end
     assert terminal.read_text() == ""
     for name in BRIEFS:
         assert snapshot(out / name) == workspace.before[name]
@@ -293,18 +293,12 @@ def test_an_interrupted_build_stops_every_process_it_started(workspace):
     process = subprocess.Popen(command(workspace / "data", out, "--force"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while not any(p.name.endswith(".ipynb") for p in out.glob(".*staging-*/*")):
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
+    wait_for_a_staged_notebook(out, process)
     assert processes_of(out)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert (process.returncode, err) == (130, "interrupted\n")
-    deadline = time.monotonic() + 60
-    while processes_of(out) or group_alive(process.pid):
-        assert time.monotonic() < deadline, "processes left behind"
-        time.sleep(0.1)
+    wait_until_gone(out, process.pid)
     for name in BRIEFS:
         assert snapshot(out / name) == workspace.before[name]
 
