@@ -67,8 +67,9 @@ def _worker_process(serve: Callable, settings: WorkerSettings, conn, build: int)
 
 def _stop(signum, frame) -> None:
     # The notebook being run is cut short, and nbclient's tasks for it end as its kernel
-    # is shut down: asyncio would print each one's "Kernel died" as an unread error.
-    logging.getLogger("asyncio").disabled = True
+    # is shut down: nbclient would log "Kernel died", and asyncio print each task's error
+    # as unread, on the terminal of a build that has already said why it stopped.
+    logging.disable()
     sys.unraisablehook = _stop_again
     sys.exit(128 + signum)
 
