@@ -16,7 +16,8 @@ Each long column of Python objects (strings, mostly) is pickled on its own, and
 unpickled before the tables that hold it. Unpickled in one piece, every such column's
 list of cells would stay in the unpickler's memo until the last table was built: at a
 million rows, some 60 MB more in each kernel, at the moment every kernel loads. One by
-one, only one column's list is alive at a time, in the kernels and in the build.
+one, only one column's list is alive at a time, in the kernels and in the build. A
+column of distinct strings (ids) is pickled as one text, its cells joined.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .files import atomic_file
 
 ENV = "IRAQ_BRIEFS_CHECKED_INPUTS"
 SEPARATE_CELLS = 1 << 16  # object arrays of at least this many cells are pickled alone
+SAMPLE_CELLS = 4096  # cells whose objects tell a column of ids from one of repeated values
 
 
 def _key(arguments: dict) -> str:
@@ -74,6 +76,51 @@ class _TablesPickler(pickle.Pickler):
         return None
 
 
+class _JoinedStrings:
+    """A long column of strings as one text, its cells apart by a NUL character: a
+    million ids pickled one by one took 0.19 s to store, while this process had the
+    other core idle; joined, 0.03 s. They load as fast either way."""
+
+    SEPARATOR = "\x00"
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __reduce__(self):
+        return (_JoinedStrings, (self.text,))
+
+    @classmethod
+    def of(cls, column):
+        """`column` joined, if its cells are distinct strings without the separator;
+        else `column` itself."""
+        cells = column.tolist()
+        # pandas' parser gives equal cells of a column one string object, and pickle
+        # keeps it shared; split from one text, they would be a million strings again
+        # (some 55 MB in each kernel). Ids, the column worth joining, are all distinct.
+        head = cells[:SAMPLE_CELLS]
+        if len(set(map(id, head))) < len(head):
+            return column
+        try:
+            text = cls.SEPARATOR.join(cells)
+        except TypeError:  # a cell that is not a string: a missing value, say
+            return column
+        if text.count(cls.SEPARATOR) != len(column) - 1:  # a cell holds a NUL
+            return column
+        return cls(text)
+
+    @staticmethod
+    def cells(stored):
+        """The column that `of` gave `stored` for, as an array of objects again."""
+        if not isinstance(stored, _JoinedStrings):
+            return stored
+        import numpy
+
+        cells = stored.text.split(_JoinedStrings.SEPARATOR)
+        column = numpy.empty(len(cells), dtype=object)
+        column[:] = cells
+        return column
+
+
 class _TablesUnpickler(pickle.Unpickler):
     def __init__(self, fh, columns: list):
         super().__init__(fh)
@@ -97,7 +144,7 @@ def store(folder: Path, arguments: dict, inputs, files: list[str],
         pickler.dump(inputs)
         columns_at = fh.tell()
         for column in pickler.columns:
-            pickle.dump(column, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(_JoinedStrings.of(column), fh, protocol=pickle.HIGHEST_PROTOCOL)
         fh.write(columns_at.to_bytes(8, "little"))
 
 
@@ -118,7 +165,7 @@ def fetch(arguments: dict):
             fh.seek(int.from_bytes(fh.read(8), "little"))
             columns = []
             while fh.tell() < end:
-                columns.append(pickle.load(fh))
+                columns.append(_JoinedStrings.cells(pickle.load(fh)))
             fh.seek(tables_at)
             inputs = _TablesUnpickler(fh, columns).load()
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, IndexError):

@@ -99,3 +99,34 @@ def test_long_columns_are_unpickled_one_at_a_time(tmp_path, monkeypatch):
     assert peak - kept < 3 * one_list  # at once, it would be 4 lists and more
     assert got["tables"][0] is got["attacks"]
     assert list(got["attacks"]["d"][:2]) == ["d-0", "d-1"]
+
+
+def test_long_columns_of_strings_come_back_the_same_however_they_are_stored(tmp_path,
+                                                                            monkeypatch):
+    """Distinct strings (ids) are stored joined by NUL. A column with a missing cell, with
+    a NUL in a cell, or whose equal cells share one string object (as pandas' parser
+    makes them, and as pickle keeps them), is stored as it is. All come back equal, with
+    their dtypes."""
+    import numpy as np
+    import pandas as pd
+
+    ids = [f"id-{i}" for i in range(handover.SEPARATE_CELLS)]
+    joined, missing, nul = (np.array(cells, dtype=object)
+                            for cells in (ids, [pd.NA, *ids[1:]], ["a\x00b", *ids[1:]]))
+    assert isinstance(handover._JoinedStrings.of(joined), handover._JoinedStrings)
+    assert handover._JoinedStrings.of(missing) is missing
+    assert handover._JoinedStrings.of(nul) is nul
+    repeated = np.array(["Anbar"] * len(ids), dtype=object)
+    assert handover._JoinedStrings.of(repeated) is repeated
+    table = pd.DataFrame({"joined": pd.array(joined, dtype="string"),
+                          "missing": pd.array(missing, dtype="string"),
+                          "nul": pd.array(nul, dtype="string"),
+                          "objects": pd.Series(joined, dtype=object),
+                          "repeated": pd.array(repeated, dtype="string")})
+    handover.store(tmp_path, {"data_path": "x"}, {"attacks": table}, [], [])
+    monkeypatch.setenv(handover.ENV, str(tmp_path))
+    got = handover.fetch({"data_path": "x"})["attacks"]
+    assert got.equals(table)
+    assert list(got.dtypes) == list(table.dtypes)
+    assert got["missing"].isna().tolist()[:2] == [True, False]
+    assert got["nul"].iloc[0] == "a\x00b"
