@@ -92,6 +92,7 @@ def test_a_worker_whose_build_has_gone_stops_quietly(tmp_path, monkeypatch):
     from analysis.build import execute
 
     monkeypatch.setattr(execute, "Worker", ReportsToNobody)
+    monkeypatch.setattr(ReportsToNobody, "closed", False)
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # the test process's own
     build_end, worker_end = multiprocessing.Pipe(duplex=True)
     build_end.send((BriefJob("brief", tmp_path / "nb.ipynb", {}, tmp_path, "A4"), tmp_path))
