@@ -76,11 +76,12 @@ class BuildDisplay:
 
 
 def timings_table(timings: dict[str, dict[str, float]]) -> str:
-    """Seconds per stage for each brief that ran, and the total over briefs."""
+    """Seconds per stage for each brief that ran, and the total over briefs. Totals add
+    up the hundredths shown, so that every row and column adds up as printed."""
     stages = list(dict.fromkeys(stage for t in timings.values() for stage in t))
     heads = ["brief", *(STAGE_WORDS.get(s, s) for s in stages), "total"]
-    rows = [[name, *(t.get(s, 0.0) for s in stages), sum(t.values())]
-            for name, t in sorted(timings.items())]
+    shown = {name: [round(t.get(s, 0.0), 2) for s in stages] for name, t in timings.items()}
+    rows = [[name, *seconds, sum(seconds)] for name, seconds in sorted(shown.items())]
     rows.append(["all briefs", *(sum(r[i + 1] for r in rows) for i in range(len(stages))),
                  sum(r[-1] for r in rows)])
     width = max(len(heads[0]), *(len(r[0]) for r in rows))

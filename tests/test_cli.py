@@ -175,6 +175,16 @@ def test_timings_are_printed_only_when_asked(fake_build, capsys):
     assert lines[4].split() == ["all", "briefs", "0.75", "5.25", "0.25", "1.00", "7.25"]
 
 
+def test_timings_add_up_as_printed(fake_build, capsys):
+    """Four stages of 0.014 s each print as 0.01: the total says 0.04, not 0.06."""
+    stages = ("starting", "executing the notebook", "rendering HTML", "rendering PDF")
+    fake_build(lambda report: BuildReport(timings={"a": dict.fromkeys(stages, 0.014)}))
+    assert main(["build", "--timings"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split() == ["a", "0.01", "0.01", "0.01", "0.01", "0.04"]
+    assert lines[3].split() == ["all", "briefs", "0.01", "0.01", "0.01", "0.01", "0.04"]
+
+
 def events(display, names, fail=""):
     display("planned", str(len(names)))
     for name in names:
