@@ -179,4 +179,6 @@ def test_timings_name_every_stage_of_each_brief_that_ran(built):
     assert names == {"since-2019", "since-inauguration", "since-2019-all-sources"}
     for line in table[1:]:
         *stages, total = map(float, line.split()[-5:])
-        assert all(s > 0 for s in stages) and total == pytest.approx(sum(stages), abs=0.001)
+        starting, *work = stages  # a warm kernel's wait can print as 0.00
+        assert starting >= 0 and all(s > 0 for s in work)
+        assert total == pytest.approx(sum(stages), abs=0.001)
