@@ -18,7 +18,6 @@ import dataclasses
 import logging
 import multiprocessing
 import os
-import select
 import signal
 import sys
 import threading
@@ -97,12 +96,8 @@ def _stop_with(build: int) -> None:
         handle = os.pidfd_open(build)
     except (AttributeError, OSError):  # not Linux; or the build has gone, and the
         return  # worker's first read of its pipe ends it
-
-    def watch() -> None:
-        select.select([handle], [], [])
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="build watch", daemon=True).start()
+    kernel_template.when_ended(handle, lambda: os.kill(os.getpid(), signal.SIGTERM),
+                               "build watch")
 
 
 class _BuildGone(Exception):

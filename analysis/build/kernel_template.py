@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 
 from . import kernel_launcher
 
@@ -58,6 +59,17 @@ class TemplateUnavailable(Exception):
 def supported() -> bool:
     return (sys.platform.startswith("linux") and hasattr(os, "fork")
             and hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal"))
+
+
+def when_ended(pidfd: int, then: Callable[[], None], name: str) -> None:
+    """Call `then`, in a daemon thread called `name`, once the process that `pidfd`
+    names has ended: how a kernel follows its worker, and a worker its build."""
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        then()
+
+    threading.Thread(target=watch, name=name, daemon=True).start()
 
 
 # --- the worker's side ---------------------------------------------------------------
@@ -276,7 +288,7 @@ def _be_kernel(command: list[str], env: dict[str, str], cwd: str, worker: int,
     sys.argv = [kernel_launcher.__file__, *command[3:]]
     sys.orig_argv = list(command)
     sys.path[0] = cwd  # `python -m` puts its working directory first
-    threading.Thread(target=_end_with, args=(worker,), daemon=True).start()
+    when_ended(worker, lambda: os._exit(1), "worker watch")
     # It watches its worker itself (above): ipykernel's own watch is of the parent
     # process, which here is the template, and goes.
     try:
@@ -286,11 +298,6 @@ def _be_kernel(command: list[str], env: dict[str, str], cwd: str, worker: int,
     finally:
         atexit._run_exitfuncs()
     return 0
-
-
-def _end_with(worker: int) -> None:
-    select.select([worker], [], [])
-    os._exit(1)
 
 
 def main(argv: list[str]) -> None:
