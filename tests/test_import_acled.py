@@ -72,7 +72,7 @@ def test_current_layout_is_imported_and_validates(tmp_path, capsys):
         "location": "Erbil", "governorate": "Erbil", "region": "Kurdistan Region",
         "target_type": "military_base", "target": "", "weapon": "rocket", "munitions": "",
         "casualties": "", "source_id": rows["IRQ90001"]["source_id"], "quote": "",
-        "notes": ""}
+        "notes": "", "selection": "", "selection_reason": ""}
     assert rows["IRQ90002"]["governorate"] == "Qadisiyah"
     assert (rows["IRQ90002"]["weapon"], rows["IRQ90002"]["target_type"]) == (
         "ied", "logistics_convoy")

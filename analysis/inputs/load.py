@@ -196,8 +196,9 @@ def _typed_column(raw: pd.Series, field: contract.Field, parsed: dict | None = N
         values[counts] = raw[counts].astype("int64").to_numpy()
         return pd.Series(pd.arrays.IntegerArray(values, ~counts), index=raw.index)
     if field.enum:
-        return pd.Categorical(raw.where(contract.allowed(raw, field.enum, parsed),
-                                        contract.UNKNOWN),
+        # A column whose values have no "unknown" (selection) leaves a blank missing.
+        other = contract.UNKNOWN if contract.UNKNOWN in field.enum else None
+        return pd.Categorical(raw.where(contract.allowed(raw, field.enum, parsed), other),
                               categories=list(field.enum))
     return raw.where(~contract.blanks(raw, parsed), pd.NA).astype("string")
 

@@ -24,7 +24,7 @@ from . import common
 
 TITLE, PUBLISHER = "Tracker table", ""
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-SET_BY_IMPORTER = ("source_id", "quote")
+SET_BY_IMPORTER = ("source_id", "quote", "selection", "selection_reason")
 UNMAPPED, UNKNOWN = "unmapped", common.UNKNOWN
 
 
