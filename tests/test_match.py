@@ -93,7 +93,8 @@ def test_each_window_is_widened_by_the_tolerance(tolerance, days_apart, candidat
     pairs = match.candidate_pairs([a, b], ["a", "b"], tolerance_days=tolerance)
     assert len(pairs) == (2 if candidate else 0)
     if candidate and days_apart:
-        assert f"are {days_apart} days apart, within the tolerance of ±{tolerance}" \
+        unit = "day" if days_apart == 1 else "days"
+        assert f"are {days_apart} {unit} apart, within the tolerance of ±{tolerance}" \
             in pairs["reason"].iloc[0]
 
 

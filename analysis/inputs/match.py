@@ -98,7 +98,7 @@ def _window_text(a: str, b: str, gap: int, tolerance: int) -> str:
     if gap <= 0:
         return f"windows {a} and {b} overlap"
     unit = "day" if tolerance == 1 else "days"
-    return (f"windows {a} and {b} are {gap} days apart, "
+    return (f"windows {a} and {b} are {gap} {'day' if gap == 1 else 'days'} apart, "
             f"within the tolerance of ±{tolerance} {unit} each")
 
 
