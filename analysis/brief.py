@@ -287,7 +287,7 @@ def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage, *,
     """The brief's key numbers, every one computed from the data. Counts are distinct
     attacks (see `counting.figures`); rates are over the covered days. `filters` and
     `unplaced` say what a limited brief is limited to, and how many attacks possibly in
-    the window it cannot place (see `selection`)."""
+    the window it cannot place (see `filters`)."""
     counts = figures.on_days(inputs.merged, window)
     # Over every day (no coverage declared, or all of it covered) the rates' figures are
     # the window's: count once.

@@ -156,7 +156,7 @@ class _Loader:
         """The brief's window, once its parameters check out as its notebook will
         check them (None, with the problem recorded, when they do not)."""
         from ..brief import check_parameters
-        from ..selection import Filters
+        from ..filters import Filters
 
         inputs = self.get(job)
         if inputs is None:
@@ -178,7 +178,7 @@ def expand_sweeps(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> list
     """Each sweep becomes one brief per known value of its column among the attacks that
     can fall in its window. Names that two briefs would share are an error, before
     anything is built."""
-    from ..selection import Filters, apply, slug, values_in_window
+    from ..filters import Filters, apply, slug, values_in_window
 
     briefs_toml = loader.briefs_toml
     made = {job.name: f"brief {job.name!r}" for job in jobs if not job.sweep_over}
