@@ -21,6 +21,8 @@ DATAPACKAGE_JSON = DATA_DIR / "datapackage.json"
 
 NOTEBOOK = NOTEBOOKS_DIR / "attack-frequency.ipynb"
 BRIEFS_TOML = NOTEBOOKS_DIR / "briefs.toml"
+# The briefs `build --data` makes when no --briefs is given: about the user's data only.
+STARTER_BRIEFS_TOML = NOTEBOOKS_DIR / "briefs-for-your-data.toml"
 
 RENDER_DIR = PACKAGE_DIR / "render"
 TEMPLATES_DIR = RENDER_DIR / "templates"

@@ -273,7 +273,7 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
     outcome = BuildReport()
     if not jobs:
         return outcome
-    loader = _Loader(request, Path(request.briefs).expanduser().resolve(), report)
+    loader = _Loader(request, request.briefs_file, report)
     out_dir = Path(request.out).expanduser().resolve()
     # Made under the lock, but named now: kernels learn of it when they start.
     handed_over = out_dir / f".checked-inputs{publish.STAGING_MARK}{uuid.uuid4().hex[:8]}"
