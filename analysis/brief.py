@@ -17,7 +17,7 @@ from . import config, handover
 from .counting import coverage, figures
 from .counting.frequency import Window, awaiting_review, confirmed, possibly_in
 from .counting.merged import Merged, merge
-from .dates import parse_iso_day
+from .dates import day_problem
 from .exceptions import DataError, DataWarning, ParameterError, Problem
 from .files import write_atomic
 from .inputs import contract, load, match
@@ -167,11 +167,11 @@ def load_inputs(data_path, claims_path="", context_path="", sources_path="",
 
 
 def parse_day(name: str, value) -> pd.Timestamp:
-    """A parameter that must be an ISO day (YYYY-MM-DD)."""
-    parsed = parse_iso_day(value)
-    if parsed is None:
-        raise ParameterError(name, value, "must be a date in the form YYYY-MM-DD")
-    return pd.Timestamp(parsed)
+    """A parameter that must be an ISO day (YYYY-MM-DD) that a window can hold."""
+    problem = day_problem(value)
+    if problem:
+        raise ParameterError(name, value, problem)
+    return pd.Timestamp(str(value).strip())
 
 
 def check_freq(freq: str) -> str:
@@ -208,12 +208,36 @@ def resolve_window(start, as_of, attacks: pd.DataFrame, sources: pd.DataFrame) -
 
 def check_parameters(parameters: dict, inputs: Inputs) -> Window:
     """What the notebook's first cells check, done before any kernel starts: the
-    frequency, the window and the comparison day. Returns the window."""
-    check_freq(parameters.get("freq", "month"))
-    window = resolve_window(parameters.get("start", ""), parameters.get("as_of", ""),
-                            inputs.attacks, inputs.sources)
-    in_window(parameters.get("compare_at", ""), window)
+    frequency, the window and the comparison day. Returns the window; raises the first
+    problem (`parameter_problems` gives them all)."""
+    window, problems = parameter_problems(parameters, inputs)
+    if problems:
+        raise problems[0]
     return window
+
+
+def parameter_problems(parameters: dict, inputs: Inputs) -> tuple[Window | None,
+                                                                  list[ParameterError]]:
+    """Every problem of the frequency, the window's days and the comparison day at once,
+    and the window (None when it cannot be made)."""
+    problems = []
+
+    def attempt(check, *args):
+        try:
+            return check(*args)
+        except ParameterError as err:
+            problems.append(err)
+            return None
+
+    attempt(check_freq, parameters.get("freq", "month"))
+    days_ok = [attempt(parse_day, name, parameters[name]) is not None
+               for name in ("start", "as_of", "compare_at")
+               if str(parameters.get(name) or "").strip()]
+    window = None
+    if all(days_ok):
+        window = attempt(resolve_window, parameters.get("start", ""),
+                         parameters.get("as_of", ""), inputs.attacks, inputs.sources)
+    return window, problems
 
 
 def in_window(day, window: Window) -> bool:

@@ -44,18 +44,25 @@ class Filters:
     def from_parameters(cls, **parameters) -> Filters:
         """Check each filter against the contract: a category column takes only its
         allowed values (not `unknown`, which places nothing); governorate is free text,
-        compared without regard to case or surrounding spaces."""
+        compared without regard to case or surrounding spaces. Raises the first problem
+        (`problems` gives them all)."""
+        found = cls.problems(**parameters)
+        if found:
+            raise found[0]
+        return cls({column: values for column in FILTER_COLUMNS
+                    if (values := _values(parameters.get(column, "")))})
+
+    @staticmethod
+    def problems(**parameters) -> list[ParameterError]:
+        """Every value of every filter that is not allowed."""
         enums = {f.name: f.enum for f in contract.fields(contract.ATTACKS)}
-        chosen = {}
+        found = []
         for column in FILTER_COLUMNS:
-            values = _values(parameters.get(column, ""))
             allowed = tuple(v for v in enums.get(column) or () if v != contract.UNKNOWN)
-            for value in values:
-                if allowed and value not in allowed:
-                    raise ParameterError(column, value, "not one of: " + ", ".join(allowed))
-            if values:
-                chosen[column] = values
-        return cls(chosen)
+            found += [ParameterError(column, value, "not one of: " + ", ".join(allowed))
+                      for value in _values(parameters.get(column, ""))
+                      if allowed and value not in allowed]
+        return found
 
     def __bool__(self) -> bool:
         return bool(self.chosen)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from ..dates import parse_iso_day
+from ..dates import day_problem
 from ..exceptions import DataError, ParameterError, Problem
 from ..inputs.contract import FILTER_COLUMNS
 from ..inputs.documents import document_paths
@@ -196,8 +196,10 @@ def check_request(request: BuildRequest) -> None:
     """Refuse options that cannot work, before anything is read or written."""
     if request.paper not in PAPERS:
         raise ParameterError("--paper", request.paper, "must be one of " + ", ".join(PAPERS))
-    if str(request.as_of).strip() and parse_iso_day(request.as_of) is None:
-        raise ParameterError("--as-of", request.as_of, "must be a date in the form YYYY-MM-DD")
+    if str(request.as_of).strip():
+        problem = day_problem(request.as_of)
+        if problem:
+            raise ParameterError("--as-of", request.as_of, problem)
     if request.jobs < 1:
         raise ParameterError("--jobs", request.jobs, "must be 1 or more")
     if not request.cell_timeout >= 0:

@@ -154,20 +154,19 @@ class _Loader:
 
     def window(self, job: BriefJob, defaults: dict):
         """The brief's window, once its parameters check out as its notebook will
-        check them (None, with the problem recorded, when they do not)."""
-        from ..brief import check_parameters
+        check them (None, with every problem recorded, when they do not)."""
+        from ..brief import parameter_problems
         from ..filters import Filters
 
         inputs = self.get(job)
         if inputs is None:
             return None
         parameters = {**defaults, **job.parameters}
-        try:
-            Filters.from_parameters(**parameters)
-            return check_parameters(parameters, inputs)
-        except ParameterError as err:
+        window, problems = parameter_problems(parameters, inputs)
+        problems += Filters.problems(**parameters)
+        for err in problems:
             self.problem(job, err)
-            return None
+        return None if problems else window
 
     def raise_problems(self) -> None:
         if self.problems:
