@@ -177,7 +177,7 @@ def expand_sweeps(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> list
     """Each sweep becomes one brief per known value of its column among the attacks that
     can fall in its window. Names that two briefs would share are an error, before
     anything is built."""
-    from ..filters import Filters, apply, slug, values_in_window
+    from ..filters import Filters, apply, name_part, values_in_window
 
     briefs_toml = loader.briefs_toml
     made = {job.name: f"brief {job.name!r}" for job in jobs if not job.sweep_over}
@@ -196,10 +196,8 @@ def expand_sweeps(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> list
             loader.report("warning", f"sweep {job.name!r}: no attack that can fall in its "
                                      f"window has a known {job.sweep_over}, so it makes no brief")
         for value in values:
-            name = f"{job.name}-{slug(value)}"
-            clash = (f"is also made by {made[name]}" if name in made
-                     else "has no letters or digits to name a brief by" if not slug(value)
-                     else "")
+            name = f"{job.name}-{name_part(job.sweep_over, value)}"
+            clash = f"is also made by {made[name]}" if name in made else ""
             if clash:
                 problems.append(Problem(str(briefs_toml), line_of(briefs_toml, job.name, "",
                                                                   "sweeps"),
