@@ -276,8 +276,9 @@ def _commonest_window(windowed: pd.DataFrame) -> str:
     if shared.empty or shared.max() < 2:
         return ""
     (start, end), rows = shared.idxmax(), int(shared.max())
-    return (f" For example, {rows} rows are known only to fall between {long_day(start)} "
-            f"and {long_day(end)}.")
+    which = f"All {rows}" if rows == len(windowed) else f"For example, {rows} of them"
+    return (f" {which} are known only to fall between {long_day(start)} and "
+            f"{long_day(end)}.")
 
 
 def breakdown_sentence(by_value: pd.DataFrame) -> str:
