@@ -15,9 +15,9 @@ import pandas as pd
 
 from . import config, handover
 from .counting import coverage, figures
-from .counting.frequency import Window
+from .counting.frequency import Window, awaiting_review, confirmed, possibly_in
 from .counting.merged import Merged, merge
-from .dates import parse_iso_day
+from .dates import day_problem
 from .exceptions import DataError, DataWarning, ParameterError, Problem
 from .files import write_atomic
 from .inputs import contract, load, match
@@ -167,11 +167,11 @@ def load_inputs(data_path, claims_path="", context_path="", sources_path="",
 
 
 def parse_day(name: str, value) -> pd.Timestamp:
-    """A parameter that must be an ISO day (YYYY-MM-DD)."""
-    parsed = parse_iso_day(value)
-    if parsed is None:
-        raise ParameterError(name, value, "must be a date in the form YYYY-MM-DD")
-    return pd.Timestamp(parsed)
+    """A parameter that must be an ISO day (YYYY-MM-DD) that a window can hold."""
+    problem = day_problem(value)
+    if problem:
+        raise ParameterError(name, value, problem)
+    return pd.Timestamp(str(value).strip())
 
 
 def check_freq(freq: str) -> str:
@@ -181,9 +181,16 @@ def check_freq(freq: str) -> str:
 
 
 def resolve_window(start, as_of, attacks: pd.DataFrame, sources: pd.DataFrame) -> Window:
-    """The window [start, as_of]. An empty as_of means the sources' latest as_of, or
-    else the latest date_end in the data."""
-    first = parse_day("start", start)
+    """The window [start, as_of]. An empty start means the data's first day (the
+    earliest date_start); an empty as_of the sources' latest as_of, or else the latest
+    date_end in the data."""
+    if str(start or "").strip():
+        first = parse_day("start", start)
+    elif len(attacks):
+        first = attacks["date_start"].min()
+    else:
+        raise ParameterError("start", start, "is empty and the data hold no dates to "
+                                             "take it from; give a date")
     if str(as_of or "").strip():
         last = parse_day("as_of", as_of)
     elif sources["as_of"].notna().any():
@@ -201,12 +208,36 @@ def resolve_window(start, as_of, attacks: pd.DataFrame, sources: pd.DataFrame) -
 
 def check_parameters(parameters: dict, inputs: Inputs) -> Window:
     """What the notebook's first cells check, done before any kernel starts: the
-    frequency, the window and the comparison day. Returns the window."""
-    check_freq(parameters.get("freq", "month"))
-    window = resolve_window(parameters.get("start", ""), parameters.get("as_of", ""),
-                            inputs.attacks, inputs.sources)
-    in_window(parameters.get("compare_at", ""), window)
+    frequency, the window and the comparison day. Returns the window; raises the first
+    problem (`parameter_problems` gives them all)."""
+    window, problems = parameter_problems(parameters, inputs)
+    if problems:
+        raise problems[0]
     return window
+
+
+def parameter_problems(parameters: dict, inputs: Inputs) -> tuple[Window | None,
+                                                                  list[ParameterError]]:
+    """Every problem of the frequency, the window's days and the comparison day at once,
+    and the window (None when it cannot be made)."""
+    problems = []
+
+    def attempt(check, *args):
+        try:
+            return check(*args)
+        except ParameterError as err:
+            problems.append(err)
+            return None
+
+    attempt(check_freq, parameters.get("freq", "month"))
+    days_ok = [attempt(parse_day, name, parameters[name]) is not None
+               for name in ("start", "as_of", "compare_at")
+               if str(parameters.get(name) or "").strip()]
+    window = None
+    if all(days_ok):
+        window = attempt(resolve_window, parameters.get("start", ""),
+                         parameters.get("as_of", ""), inputs.attacks, inputs.sources)
+    return window, problems
 
 
 def in_window(day, window: Window) -> bool:
@@ -220,12 +251,15 @@ def in_window(day, window: Window) -> bool:
 @dataclass(frozen=True)
 class Coverage:
     """The days of a window that the brief's sources declare they list completely
-    (`days`: a boolean per day). When no cited source declares any, `declared` is False
-    and `days` is every day of the window: rates are then taken over the whole window,
-    as before coverage could be declared, and the brief says so."""
+    (`days`: a boolean per day), the days its rates are taken over. When no cited source
+    declares any, `declared` is False and `days` are the days of the window from the
+    data's first day (`data_start`, the earliest date_start of any row) on: before it the
+    data hold nothing, which is no data rather than no attacks, so no rate is taken
+    there; and the brief says how to declare coverage."""
 
     declared: bool
     days: pd.Series
+    data_start: pd.Timestamp | None = None
 
     @property
     def day_count(self) -> int | None:
@@ -235,10 +269,13 @@ class Coverage:
 
 def coverage_of(inputs: Inputs, window: Window) -> Coverage:
     rows = inputs.rows
+    data_start = rows["date_start"].min() if len(rows) else None
     if not coverage.has_declared_coverage(rows, inputs.sources):
         every_day = pd.date_range(window.start, window.end, freq="D").astype("datetime64[ns]")
-        return Coverage(False, pd.Series(True, index=every_day, name="covered"))
-    return Coverage(True, coverage.covered_days(rows, inputs.sources, window))
+        with_data = every_day >= data_start if data_start is not None else False
+        return Coverage(False, pd.Series(with_data, index=every_day, name="covered"),
+                        data_start)
+    return Coverage(True, coverage.covered_days(rows, inputs.sources, window), data_start)
 
 
 def per_period(inputs: Inputs, window: Window, freq: str, covered: Coverage) -> pd.DataFrame:
@@ -254,14 +291,22 @@ def per_period(inputs: Inputs, window: Window, freq: str, covered: Coverage) -> 
 
 
 def exactly_dated(attacks: pd.DataFrame) -> int:
-    """Attacks in the data dated to a single day."""
-    return int((attacks["date_start"] == attacks["date_end"]).sum())
+    """Attacks in the data dated to a single day (events awaiting review are not)."""
+    return int(((attacks["date_start"] == attacks["date_end"]).to_numpy()
+                & confirmed(attacks)).sum())
+
+
+def unselected_rows(inputs: Inputs) -> int:
+    """Rows imported without selection: every event of an export, whatever its target."""
+    return sum(int(t["selection"].isin(["unselected"]).sum()) for t in inputs.tables
+               if "selection" in t)
 
 
 def source_line(inputs: Inputs) -> str:
     """The line under every chart: where the data come from and how exact they are."""
     attacks = inputs.attacks
     exact = exactly_dated(attacks)
+    review = int(awaiting_review(attacks).sum())
     titles = source_titles(inputs.sources)
     if len(titles) > 3:
         origin = f"Sources: {len(titles)} documents and reports, listed in the brief."
@@ -269,6 +314,10 @@ def source_line(inputs: Inputs) -> str:
         origin = "Source: " + "; ".join(titles) + "."
     else:
         origin = "Source: " + ", ".join(Path(n).name for n in inputs.names) + "."
+    if review:
+        return (f"{origin} {exact} of {len(attacks) - review} attacks in the data are "
+                f"exactly dated, and {review} more event{'s await' if review != 1 else ' awaits'}"
+                " review; the rest carry date windows.")
     return (f"{origin} {exact} of {len(attacks)} attacks in the data are exactly dated; "
             f"the rest carry date windows.")
 
@@ -287,7 +336,7 @@ def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage, *,
     """The brief's key numbers, every one computed from the data. Counts are distinct
     attacks (see `counting.figures`); rates are over the covered days. `filters` and
     `unplaced` say what a limited brief is limited to, and how many attacks possibly in
-    the window it cannot place (see `selection`)."""
+    the window it cannot place (see `filters`)."""
     counts = figures.on_days(inputs.merged, window)
     # Over every day (no coverage declared, or all of it covered) the rates' figures are
     # the window's: count once.
@@ -311,10 +360,17 @@ def summarise(inputs: Inputs, window: Window, freq: str, covered: Coverage, *,
         "coverage_declared": covered.declared,
         "covered_days": covered.day_count,
         "rate_days": rate_days,
+        "data_start": (f"{covered.data_start:%Y-%m-%d}" if covered.data_start is not None
+                       else None),
         "rate_per_week_expected": weekly(rated["expected"]),
         "rate_per_week_min": weekly(rated["min"]),
         "rate_per_week_max": weekly(rated["max"]),
         "attacks_in_data": len(inputs.attacks),
+        # Events possibly in the window that a rule flagged and no analyst has kept yet:
+        # counted toward attacks_max only.
+        "awaiting_review": int((awaiting_review(inputs.attacks)
+                                & possibly_in(inputs.attacks, window)).sum()),
+        "unselected_rows": unselected_rows(inputs),
         "attacks_exactly_dated_in_data": exactly_dated(inputs.attacks),
         "rows_in_data": sum(len(t) for t in inputs.tables),
         "tables": list(inputs.names),

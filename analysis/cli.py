@@ -89,9 +89,10 @@ def _add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=str(config.REPORTS_DIR), metavar="DIR",
                         help="folder that receives one subfolder per brief "
                              "(default: reports/)")
-    parser.add_argument("--briefs", default=str(config.BRIEFS_TOML), metavar="FILE",
+    parser.add_argument("--briefs", default="", metavar="FILE",
                         help="the briefs file: which briefs and sweeps to build, with "
-                             "their parameters (default: notebooks/briefs.toml)")
+                             "their parameters (default: notebooks/briefs.toml, or with "
+                             "--data notebooks/briefs-for-your-data.toml)")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="build only this brief, this sweep, or one brief of a sweep "
                              "such as by-gov-anbar (repeatable)")

@@ -21,6 +21,13 @@ DATAPACKAGE_JSON = DATA_DIR / "datapackage.json"
 
 NOTEBOOK = NOTEBOOKS_DIR / "attack-frequency.ipynb"
 BRIEFS_TOML = NOTEBOOKS_DIR / "briefs.toml"
+# The briefs `build --data` makes when no --briefs is given: about the user's data only.
+STARTER_BRIEFS_TOML = NOTEBOOKS_DIR / "briefs-for-your-data.toml"
+# The days a brief's window may start and end on. Wide enough for any event anyone records,
+# narrow enough that a mistyped year (2999, 0201) is refused up front, and that the
+# counting's arithmetic (a period or a few days beyond either end) stays far inside the
+# days that pandas' nanosecond timestamps hold (1677-09-22 to 2262-04-11).
+EARLIEST_DAY, LATEST_DAY = "1900-01-01", "2200-12-31"
 
 RENDER_DIR = PACKAGE_DIR / "render"
 TEMPLATES_DIR = RENDER_DIR / "templates"

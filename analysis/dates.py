@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from . import config
+
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
@@ -22,6 +24,18 @@ def parse_iso_day(text: object) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def day_problem(value) -> str:
+    """What is wrong with a day a brief's window may start or end on, or "" when nothing
+    is: it must be an ISO day from config.EARLIEST_DAY to config.LATEST_DAY."""
+    day = parse_iso_day(value)
+    if day is None:
+        return "must be a date in the form YYYY-MM-DD"
+    if not config.EARLIEST_DAY <= day.isoformat() <= config.LATEST_DAY:
+        return (f"must fall between {config.EARLIEST_DAY} and {config.LATEST_DAY}, the "
+                "days a brief can count over")
+    return ""
 
 
 def as_date(value) -> dt.date:

@@ -30,8 +30,13 @@ def lead_sentence(summary: dict, window: Window, attacks: pd.DataFrame,
         f"over its date window gives an expected **{summary['attacks_expected']:.1f}**. "
         f"Only **{summary['attacks_exact']}** of them are dated to the day. ")
     rate = summary["rate_per_week_expected"]
-    if not covered.declared:
+    if not covered.declared and rate is None:
+        text += "The data begin after the window ends, so no weekly rate is given."
+    elif not covered.declared and summary["rate_days"] == window.days:
         text += f"That is **{rate:.2f}** a week over the whole window."
+    elif not covered.declared:
+        text += (f"That is **{rate:.2f}** a week over the **{summary['rate_days']}** days "
+                 f"from the data's first day, {long_day(covered.data_start)}.")
     elif rate is None:
         text += ("No source declares that it lists every attack on any day of the window, "
                  "so no weekly rate is given.")
@@ -42,7 +47,38 @@ def lead_sentence(summary: dict, window: Window, attacks: pd.DataFrame,
 
 
 def scope_sentence(summary: dict) -> str:
-    """What a limited brief is limited to, and how many attacks it cannot place."""
+    """What the brief counts, under its title: every event of an export imported without
+    selection, the events awaiting review, and what a limited brief is limited to, with
+    how many attacks it cannot place."""
+    return " ".join(filter(None, [unselected_sentence(summary), review_sentence(summary),
+                                  _limits_sentence(summary)]))
+
+
+def unselected_sentence(summary: dict) -> str:
+    """The title is a claim: say so when the data cannot back it."""
+    rows = summary.get("unselected_rows") or 0
+    if not rows:
+        return ""
+    every = rows == summary.get("rows_in_data")
+    of = "Every row" if every else f"{rows} of the {summary.get('rows_in_data')} rows"
+    return (f"{of} in the data {'was' if every or rows == 1 else 'were'} imported without "
+            "selection: "
+            "every event of the export was counted, whatever its target, so this brief "
+            "does not check that they are what its title says.")
+
+
+def review_sentence(summary: dict) -> str:
+    """How many events possibly in the window await review, and what that does."""
+    waiting = summary.get("awaiting_review") or 0
+    if not waiting:
+        return ""
+    return (f"{_plural(waiting, 'event')} possibly in the window "
+            f"{'awaits' if waiting == 1 else 'await'} review: counted as possibly in it, "
+            "not as certain, exactly dated or expected, until a decision keeps "
+            f"{'it' if waiting == 1 else 'them'}.")
+
+
+def _limits_sentence(summary: dict) -> str:
     filters = summary.get("filters") or {}
     if not filters:
         return ""
@@ -119,9 +155,34 @@ def coverage_note(covered: Coverage) -> str:
                 "the frequency chart shades the periods that are not wholly covered.")
     return ("**What the sources cover.** None of this brief's sources declares the days "
             "over which it lists every attack, so the brief cannot tell a quiet period from "
-            "one that no source looked at. It falls back to an older rule: rates are taken "
-            "over every day of the window, and the chart shades only the periods before "
-            "the first attack row.")
+            "one that no source looked at. Rates, and the before/after comparison, are "
+            "taken over the days from the data's first day"
+            + (f" ({long_day(covered.data_start)})" if covered.data_start is not None else "")
+            + " to the end of the window, never over days before the data begin, where "
+            "there are no data rather than no attacks; the chart shades the periods before "
+            "the first attack row. An import can declare what its source covers: "
+            "`python -m analysis import ... --covers START:END` writes `coverage_start` and "
+            "`coverage_end` into the file's row of `sources.csv`; a table coded by hand "
+            "declares it in the same two columns.")
+
+
+def selection_note(summary: dict) -> str:
+    """The notes' paragraph on events an import's selection step did not settle: the rule
+    for those awaiting review, and what a table imported without selection counts."""
+    parts = []
+    if summary.get("unselected_rows"):
+        parts.append(unselected_sentence(summary) + " Importing the export again with "
+                     "`--select` keeps only the events that its rules take in.")
+    waiting = summary.get("awaiting_review") or 0
+    if waiting:
+        parts.append(f"{_plural(waiting, 'event')} possibly in the window "
+                     f"{'awaits' if waiting == 1 else 'await'} review: a selection rule "
+                     "found {} doubtful. An event awaiting review is counted as possible "
+                     "only, not in the expected count, until a decision keeps it: it widens "
+                     "the range, never the certain or exactly dated counts. `keep` or `drop` "
+                     "in the import's decisions file settles it on the next import."
+                     .format("it" if waiting == 1 else "them"))
+    return "**What the selection left open.** " + " ".join(parts) if parts else ""
 
 
 def merge_note(inputs: Inputs) -> str:
@@ -169,6 +230,10 @@ def comparison_sentence(before_after: pd.DataFrame, covered: Coverage) -> str:
     pivot = long_day(after["start"])
     unrated = [name for name in ("before", "after")
                if math.isnan(before_after.loc[name, "rate_per_week"])]
+    if unrated and not covered.declared:
+        return (f"The data begin on {long_day(covered.data_start)}, so no rate is taken "
+                f"before {pivot}, and no ratio: a rate there would average days without data."
+                if covered.data_start is not None else "The data hold no attacks.")
     if unrated:
         side = "before" if unrated == ["before"] else "after" if unrated == ["after"] else ""
         where = f"{side} {pivot}" if side else f"on either side of {pivot}"
@@ -180,7 +245,9 @@ def comparison_sentence(before_after: pd.DataFrame, covered: Coverage) -> str:
                 "before that day the sources itemise no attack, which is not the same as "
                 "none happening.")
     ratio = before_after.attrs["rate_ratio"]
-    over = " (over covered days)" if covered.declared else ""
+    over = (" (over covered days)" if covered.declared
+            else " (over the days from the data's first day)"
+            if (before_after["rate_days"] < before_after["days"]).any() else "")
     text = (f"Expected attacks per week{over}: {before['rate_per_week']:.2f} before {pivot} "
             f"and {after['rate_per_week']:.2f} from that day on")
     return text + (f", a ratio of {ratio:.2f}." if not math.isnan(ratio) else ".")
@@ -200,7 +267,18 @@ def uncertainty_sentence(attacks: pd.DataFrame) -> str:
                    f"(median {windowed.median():g}).")
     return (f"In these data, {len(windowed)} of {n} attack rows "
             f"({100 * len(windowed) / n:.0f}%) carry a date window rather than a day. "
-            + spread)
+            + spread + _commonest_window(attacks[(lengths > 1).to_numpy()]))
+
+
+def _commonest_window(windowed: pd.DataFrame) -> str:
+    """An example from the data: the window most rows share, when several do."""
+    shared = windowed.groupby(["date_start", "date_end"]).size()
+    if shared.empty or shared.max() < 2:
+        return ""
+    (start, end), rows = shared.idxmax(), int(shared.max())
+    which = f"All {rows}" if rows == len(windowed) else f"For example, {rows} of them"
+    return (f" {which} are known only to fall between {long_day(start)} and "
+            f"{long_day(end)}.")
 
 
 def breakdown_sentence(by_value: pd.DataFrame) -> str:

@@ -44,6 +44,7 @@ from generate import GOVERNORATES  # noqa: E402
 from generate import write as write_dataset  # noqa: E402
 
 PYTHON = sys.executable
+BRIEFS_TOML = ROOT / "notebooks" / "briefs.toml"  # the article's briefs, run on generated data
 BIN = Path(PYTHON).parent
 DATA = ROOT / "data"
 BRIEFS = {"since-2019": {"start": "2019-01-01", "freq": "month"},
@@ -151,7 +152,8 @@ def build_command(out: Path, data: Path | None = None, force: bool = True) -> li
     for name in BRIEFS:
         command += ["--only", name]
     if data is not None:
-        command += ["--data", str(data), "--claims", "", "--context", "", "--sources", ""]
+        command += ["--briefs", str(BRIEFS_TOML), "--data", str(data), "--claims", "",
+                    "--context", "", "--sources", ""]
     return command + (["--force"] if force else [])
 
 
@@ -292,7 +294,8 @@ def main() -> None:
             attacks.write_text(original.replace("Exactly dated.",
                                                 f"Exactly dated ({next(edits)}).", 1),
                                encoding="utf-8")
-            command = [PYTHON, "-m", "analysis", "build", "--out", str(out), "--data",
+            command = [PYTHON, "-m", "analysis", "build", "--out", str(out),
+                       "--briefs", str(BRIEFS_TOML), "--data",
                        str(attacks), "--claims", str(copy / "data" / "claims.csv"),
                        "--context", str(copy / "data" / "context_events.csv"),
                        "--sources", str(copy / "data" / "sources.csv")]

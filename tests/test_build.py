@@ -10,6 +10,7 @@ import pytest
 from conftest import snapshot
 from pypdf import PdfReader
 
+from analysis import config
 from analysis.render.text import count_range
 
 pytestmark = pytest.mark.slow
@@ -21,7 +22,8 @@ BRIEF_FILES = ["{n}.ipynb", "{n}.html", "{n}.pdf", "counts.csv", "summary.json",
 
 def build(dataset: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     args = [sys.executable, "-m", "analysis", "build", "--out", str(out),
-            "--data", str(dataset / "attacks.csv"), "--claims", str(dataset / "claims.csv"),
+            "--briefs", str(config.BRIEFS_TOML), "--data", str(dataset / "attacks.csv"),
+            "--claims", str(dataset / "claims.csv"),
             "--context", str(dataset / "context_events.csv"),
             "--sources", str(dataset / "sources.csv"), *extra]
     return subprocess.run(args, capture_output=True, text=True, cwd=out.parent, timeout=600)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_dataset, snapshot
 
+from analysis import config
 from analysis.cli import main
 
 pytestmark = pytest.mark.slow
@@ -51,7 +52,8 @@ def build(root: Path, out: str, *extra: str) -> subprocess.CompletedProcess:
     """A build of the briefs on a copy of the article's data, in a fresh interpreter that
     then says whether any Dask module was imported."""
     data = root / "data"
-    arguments = ["build", "--out", str(root / out), "--data", str(data / "attacks.csv"),
+    arguments = ["build", "--out", str(root / out), "--briefs", str(config.BRIEFS_TOML),
+                 "--data", str(data / "attacks.csv"),
                  "--claims", str(data / "claims.csv"),
                  "--context", str(data / "context_events.csv"),
                  "--sources", str(data / "sources.csv"), *extra]

@@ -66,17 +66,20 @@ def test_a_record_declared_to_cover_2019_to_2021_covers_every_week_since_the_ina
     assert "the whole window" in narrative.coverage_sentence(pd.DataFrame(), window, covered)
 
 
-def test_without_declared_coverage_the_brief_falls_back_and_says_so(tmp_path):
+def test_without_declared_coverage_rates_start_on_the_datas_first_day(tmp_path):
     data = tmp_path / "attacks.csv"
     data.write_text("event_id,date_start,date_end\na,2021-02-01,2021-02-01\n"
                     "b,2021-03-01,2021-03-14\n")
     inputs, window, covered, summary, weeks = brief_numbers(str(data), "", "2019-01-01",
                                                             "2021-04-20", "month")
     assert not covered.declared
-    assert summary["covered_days"] is None and summary["rate_days"] == window.days
-    assert summary["rate_per_week_expected"] == pytest.approx(2 / window.days * 7, abs=1e-6)
+    from_data = (window.end - pd.Timestamp("2021-02-01")).days + 1
+    assert summary["covered_days"] is None and summary["rate_days"] == from_data == 79
+    assert summary["data_start"] == "2021-02-01"
+    assert summary["rate_per_week_expected"] == pytest.approx(2 / from_data * 7, abs=1e-6)
     assert weeks["covered"].isna().all()
-    assert "falls back" in narrative.coverage_note(covered)
+    note = narrative.coverage_note(covered)
+    assert "never over days before the data begin" in note and "--covers START:END" in note
     assert "The attack rows begin on 1 February 2021" in narrative.coverage_sentence(
         inputs.attacks, window, covered)
 
@@ -229,7 +232,8 @@ def test_match_needs_two_tables(tmp_path, capsys):
 
 
 def run_build(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analysis", "build", *args],
+    return subprocess.run([sys.executable, "-m", "analysis", "build",
+                           "--briefs", str(config.BRIEFS_TOML), *args],
                           capture_output=True, text=True, cwd=cwd, timeout=900)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis import config
 from analysis.cli import main
 from analysis.counting.frequency import window_counts
 from analysis.inputs import contract
@@ -396,7 +397,8 @@ def test_a_build_from_an_import_agrees_with_the_frequency_contract(tmp_path):
     table = load_attacks(out)
     end = table["date_end"].max().strftime("%Y-%m-%d")
     result = subprocess.run(
-        [sys.executable, "-m", "analysis", "build", "--data", str(out), "--sources",
+        [sys.executable, "-m", "analysis", "build", "--briefs", str(config.BRIEFS_TOML),
+         "--data", str(out), "--sources",
          str(out.parent / "sources.csv"), "--claims", "", "--context", "", "--as-of", end,
          "--out", str(tmp_path / "reports")], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr

@@ -130,7 +130,8 @@ def test_key_numbers_are_the_summarys(tmp_path):
     assert "<dd>20</dd>" in rated_card and "<dd>20.0</dd>" in rated_card
     assert "<dd>1</dd>" in rated_card and "<dd>1.54</dd>" in rated_card
     assert "<dt>Days covered</dt><dd>91</dd>" in rated_card
-    assert "Limited to region: Kurdistan Region" in rated_card
+    assert ("Limited to region: <bdi>Kurdistan Region</bdi> (brief <code>rated</code>)"
+            in rated_card)
 
 
 def test_a_missing_title_falls_back_to_the_name(tmp_path):

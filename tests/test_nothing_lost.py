@@ -15,7 +15,7 @@ import pytest
 from conftest import IN_KERNELS, inject, snapshot
 from pypdf import PdfReader
 
-from analysis import handover
+from analysis import config, handover
 from analysis.build import publish
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,8 @@ def command(dataset: Path, out: Path, *extra: str) -> list[str]:
     """What a user types, with the data and output folder moved to a scratch copy:
     no --jobs, no --only."""
     return [sys.executable, "-m", "analysis", "build", "--out", str(out),
-            "--data", str(dataset / "attacks.csv"), "--claims", str(dataset / "claims.csv"),
+            "--briefs", str(config.BRIEFS_TOML), "--data", str(dataset / "attacks.csv"),
+            "--claims", str(dataset / "claims.csv"),
             "--context", str(dataset / "context_events.csv"),
             "--sources", str(dataset / "sources.csv"), *extra]
 

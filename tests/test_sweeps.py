@@ -18,7 +18,7 @@ from analysis.build.plan import BuildRequest, plan, read_brief_definitions
 from analysis.build.runner import _Loader, _notebook_defaults, expand_sweeps
 from analysis.counting import frequency
 from analysis.exceptions import DataError, ParameterError
-from analysis.selection import values_in_window
+from analysis.filters import values_in_window
 
 RECORD = config.DATA_DIR / "public-record"
 

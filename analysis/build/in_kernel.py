@@ -34,7 +34,7 @@ def warm_up() -> None:
     import matplotlib
     import pandas  # noqa: F401
 
-    from analysis import brief, editions, narrative, selection  # noqa: F401
+    from analysis import brief, editions, filters, narrative  # noqa: F401
     from analysis.counting import figures  # noqa: F401
     from analysis.render import charts, fragments  # noqa: F401
 

@@ -6,8 +6,11 @@ no table (see `runner` for the input check).
 A brief's tables come, in order of precedence, from its own [briefs.NAME] table (paths
 relative to the briefs file's folder), from the command line, or from the defaults (the
 article's data). A brief that names its tables is about them, as its title says, so the
-build's options never replace them; and a brief that names its own attacks tables takes
-none of the article's claims, context events or sources unless it names them too."""
+build's options never replace them; and a brief that names its own attacks tables, or a
+build given --data, takes none of the article's claims, context events or sources unless
+it names them too. A build given --data and no --briefs makes the briefs of
+`config.STARTER_BRIEFS_TOML`, about the user's data only. "{data}" in a title is replaced
+by the names of the brief's attacks tables."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from ..dates import parse_iso_day
+from ..dates import day_problem
 from ..exceptions import DataError, ParameterError, Problem
 from ..inputs.contract import FILTER_COLUMNS
 from ..inputs.documents import document_paths
@@ -50,7 +53,7 @@ class BuildRequest:
     claims: str | None = None
     context: str | None = None
     out: str = str(config.REPORTS_DIR)
-    briefs: str = str(config.BRIEFS_TOML)
+    briefs: str = ""  # "" for the default: the starter briefs with --data, else the article's
     only: list[str] = field(default_factory=list)
     as_of: str = ""
     jobs: int = 2
@@ -68,6 +71,14 @@ class BuildRequest:
                  "matches_path": self.matches, "claims_path": self.claims,
                  "context_path": self.context}
         return {k: v for k, v in given.items() if v is not None and v != []}
+
+    @property
+    def briefs_file(self) -> Path:
+        """The briefs file to build from: the one given; else, for a build on the user's
+        own data, the starter briefs about that data; else the article's briefs."""
+        if str(self.briefs).strip():
+            return Path(self.briefs).expanduser().resolve()
+        return config.STARTER_BRIEFS_TOML if self.data else config.BRIEFS_TOML
 
 
 @dataclass
@@ -185,8 +196,10 @@ def check_request(request: BuildRequest) -> None:
     """Refuse options that cannot work, before anything is read or written."""
     if request.paper not in PAPERS:
         raise ParameterError("--paper", request.paper, "must be one of " + ", ".join(PAPERS))
-    if str(request.as_of).strip() and parse_iso_day(request.as_of) is None:
-        raise ParameterError("--as-of", request.as_of, "must be a date in the form YYYY-MM-DD")
+    if str(request.as_of).strip():
+        problem = day_problem(request.as_of)
+        if problem:
+            raise ParameterError("--as-of", request.as_of, problem)
     if request.jobs < 1:
         raise ParameterError("--jobs", request.jobs, "must be 1 or more")
     if not request.cell_timeout >= 0:
@@ -245,7 +258,7 @@ def brief_tables(name: str, definition: dict, request: BuildRequest,
                                             parameter, item, f"brief {name!r}: {problem}"))
         elif parameter in request.tables:
             value, base = request.tables[parameter], Path.cwd()
-        elif "data_path" in definition:
+        elif "data_path" in definition or request.data:
             value, base = "", config.PROJECT_ROOT
         else:
             value, base = default, config.PROJECT_ROOT
@@ -284,7 +297,7 @@ def plan(request: BuildRequest) -> list[BriefJob]:
     """Describe each brief to build; a sweep is one job with `sweep_over` set, expanded
     once its data are loaded. Raises ParameterError for options that cannot work and
     DataError for what the briefs file names but cannot be used."""
-    briefs_toml = Path(request.briefs).expanduser().resolve()
+    briefs_toml = request.briefs_file
     spec = _read_toml(briefs_toml)
     notebook = _notebook_path(briefs_toml, spec["notebook"])
     definitions, sweeps = dict(spec.get("briefs", {})), dict(spec.get("sweeps", {}))
@@ -318,6 +331,9 @@ def plan(request: BuildRequest) -> list[BriefJob]:
         parameters = {k: (list(map(str, v)) if isinstance(v, list) else str(v))
                       for k, v in definition.items() if k not in TABLE_OPTIONS}
         parameters.update(_table_parameters(tables))
+        if "{data}" in parameters.get("title", ""):
+            parameters["title"] = parameters["title"].replace("{data}", " and ".join(
+                Path(p).name for p in tables["data_path"]))
         if str(request.as_of).strip():
             parameters["as_of"] = str(request.as_of).strip()
         # Paths are left out of the hash on purpose: the same content anywhere builds

@@ -154,20 +154,19 @@ class _Loader:
 
     def window(self, job: BriefJob, defaults: dict):
         """The brief's window, once its parameters check out as its notebook will
-        check them (None, with the problem recorded, when they do not)."""
-        from ..brief import check_parameters
-        from ..selection import Filters
+        check them (None, with every problem recorded, when they do not)."""
+        from ..brief import parameter_problems
+        from ..filters import Filters
 
         inputs = self.get(job)
         if inputs is None:
             return None
         parameters = {**defaults, **job.parameters}
-        try:
-            Filters.from_parameters(**parameters)
-            return check_parameters(parameters, inputs)
-        except ParameterError as err:
+        window, problems = parameter_problems(parameters, inputs)
+        problems += Filters.problems(**parameters)
+        for err in problems:
             self.problem(job, err)
-            return None
+        return None if problems else window
 
     def raise_problems(self) -> None:
         if self.problems:
@@ -178,7 +177,7 @@ def expand_sweeps(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> list
     """Each sweep becomes one brief per known value of its column among the attacks that
     can fall in its window. Names that two briefs would share are an error, before
     anything is built."""
-    from ..selection import Filters, apply, slug, values_in_window
+    from ..filters import Filters, apply, name_part, values_in_window
 
     briefs_toml = loader.briefs_toml
     made = {job.name: f"brief {job.name!r}" for job in jobs if not job.sweep_over}
@@ -197,10 +196,8 @@ def expand_sweeps(jobs: list[BriefJob], loader: _Loader, defaults: dict) -> list
             loader.report("warning", f"sweep {job.name!r}: no attack that can fall in its "
                                      f"window has a known {job.sweep_over}, so it makes no brief")
         for value in values:
-            name = f"{job.name}-{slug(value)}"
-            clash = (f"is also made by {made[name]}" if name in made
-                     else "has no letters or digits to name a brief by" if not slug(value)
-                     else "")
+            name = f"{job.name}-{name_part(job.sweep_over, value)}"
+            clash = f"is also made by {made[name]}" if name in made else ""
             if clash:
                 problems.append(Problem(str(briefs_toml), line_of(briefs_toml, job.name, "",
                                                                   "sweeps"),
@@ -273,7 +270,7 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
     outcome = BuildReport()
     if not jobs:
         return outcome
-    loader = _Loader(request, Path(request.briefs).expanduser().resolve(), report)
+    loader = _Loader(request, request.briefs_file, report)
     out_dir = Path(request.out).expanduser().resolve()
     # Made under the lock, but named now: kernels learn of it when they start.
     handed_over = out_dir / f".checked-inputs{publish.STAGING_MARK}{uuid.uuid4().hex[:8]}"

@@ -4,7 +4,8 @@ Each function gives its `frequency` namesake's figures for the merged attacks
 (`merged.Merged`), with ``min`` and ``exact`` lowered wherever unresolved duplicates could
 make two rows one attack (`merged.fewest_certain`); ``max`` and ``expected`` count every
 unresolved pair as two (data/matching.md gives the rule). With one table, or no
-unresolved pair left, they equal the frequency figures and cost no more.
+unresolved pair left, they equal the frequency figures and cost no more. Events awaiting
+review count toward ``max`` only, as in `frequency`.
 
 `on_days` counts over any set of days of a window rather than a span, which is how rates
 are taken over the days that the sources declare they cover (`coverage`).
@@ -42,8 +43,9 @@ def on_days(merged: Merged, window: Window, chosen_days: pd.Series | None = None
               else chosen_days.loc[window.start: window.end].to_numpy(dtype=bool))
     running = np.concatenate([[0], np.cumsum(chosen, dtype=np.int64)])
     s, e = intervals(merged.attacks)
+    sure = frequency.confirmed(merged.attacks)
     certain, possible, expected = [], 0, 0.0
-    for s_part, e_part in frequency.chunks(s, e):
+    for s_part, e_part, c_part in frequency.chunks(s, e, sure):
         inside = (s_part <= last) & (e_part >= first)
         lo = np.clip(s_part, first, last) - first
         hi = np.clip(e_part, first, last) - first
@@ -52,7 +54,7 @@ def on_days(merged: Merged, window: Window, chosen_days: pd.Series | None = None
         certain.append(inside & (s_part >= first) & (e_part <= last)
                        & (days_chosen == length))
         possible += int((days_chosen > 0).sum())
-        expected += float((days_chosen / length).sum())
+        expected += float((c_part * days_chosen / length).sum())
     certain = np.concatenate(certain) if certain else np.zeros(0, dtype=bool)
     exact, minimum = fewest_certain(certain, s == e, merged)
     return {"exact": exact, "min": minimum, "max": possible, "expected": expected}

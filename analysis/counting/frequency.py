@@ -9,6 +9,12 @@ Each attack covers the inclusive day interval [s, e]; each period the inclusive 
 - ``expected``: the sum over attacks of overlap / (e - s + 1), where
   overlap = max(0, min(e, b) - max(s, a) + 1) days
 
+An event that awaits review (its `selection` is ``review``: a rule found it doubtful and
+no analyst has kept it yet) may not be an attack at all, so it widens the range and
+nothing else: it counts toward ``max`` only, never toward ``exact``, ``min`` or
+``expected``. Every count here applies that rule (`confirmed`), so every figure built on
+them follows it.
+
 Everything is vectorised over attacks with numpy: one million rows count in well under a
 second. Periods partition a window, which is what makes the vectorised forms exact.
 """
@@ -23,6 +29,7 @@ import pandas as pd
 from ..exceptions import ParameterError
 
 UNKNOWN = "unknown"
+AWAITING_REVIEW = "review"  # the `selection` of an event counted as possible only
 # Attacks counted at a time: the arrays counting derives from them stay a few megabytes,
 # however long the table. Sums of whole numbers do not depend on it; a table of fewer
 # attacks is one chunk, counted as it always was.
@@ -67,6 +74,19 @@ def intervals(attacks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return day_numbers(attacks["date_start"]), day_numbers(attacks["date_end"])
 
 
+def confirmed(attacks: pd.DataFrame) -> np.ndarray:
+    """Which attacks count toward every figure: all but the events awaiting review,
+    which count toward ``max`` (possibly) only."""
+    if "selection" not in attacks:
+        return np.ones(len(attacks), dtype=bool)
+    return ~attacks["selection"].isin([AWAITING_REVIEW]).to_numpy(dtype=bool)
+
+
+def awaiting_review(attacks: pd.DataFrame) -> np.ndarray:
+    """Which attacks await review: counted as possible only."""
+    return ~confirmed(attacks)
+
+
 def possibly_in(attacks: pd.DataFrame, window: Window) -> np.ndarray:
     """Which attacks' date windows share a day with the window."""
     s, e = intervals(attacks)
@@ -107,26 +127,29 @@ def chunks(*arrays: np.ndarray):
         yield tuple(array[at:at + CHUNK] for array in arrays)
 
 
-def _in_window(starts: np.ndarray, ends: np.ndarray, first: int, last: int):
+def _in_window(starts: np.ndarray, ends: np.ndarray, sure: np.ndarray, first: int,
+               last: int):
     """Chunk by chunk, the attacks that share a day with [first, last]: their first and
-    last days, and those days clipped to the window."""
-    for s, e in chunks(starts, ends):
+    last days, whether each is `confirmed`, and those days clipped to the window."""
+    for s, e, c in chunks(starts, ends, sure):
         inside = (s <= last) & (e >= first)
-        s, e = s[inside], e[inside]
-        yield s, e, np.maximum(s, first), np.minimum(e, last)
+        s, e, c = s[inside], e[inside], c[inside]
+        yield s, e, c, np.maximum(s, first), np.minimum(e, last)
 
 
-def _spread(s, e, lo, hi, first: int, days: int) -> np.ndarray:
-    """Each attack's weight of 1/length on every day of it in the window, as a per-day
-    difference array (`days` + 1 long): its cumulative sum is the expected count of
-    attacks on each day."""
-    weight = 1.0 / (e - s + 1)
+def _spread(s, e, c, lo, hi, first: int, days: int) -> np.ndarray:
+    """Each confirmed attack's weight of 1/length on every day of it in the window, as a
+    per-day difference array (`days` + 1 long): its cumulative sum is the expected count
+    of attacks on each day. An event awaiting review weighs nothing."""
+    weight = c / (e - s + 1)
     return (np.bincount(lo - first, weights=weight, minlength=days + 1)
             - np.bincount(hi - first + 1, weights=weight, minlength=days + 1))
 
 
-def _counts(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, last: int) -> dict:
-    """The four figures, for attacks from day `starts` to day `ends`, for periods
+def _counts(starts: np.ndarray, ends: np.ndarray, sure: np.ndarray, edges: np.ndarray,
+            last: int) -> dict:
+    """The four figures, for attacks from day `starts` to day `ends` (`sure`: which are
+    `confirmed`; the others count toward max only), for periods
     starting at `edges` (day numbers, ascending) and ending the day before the next
     edge, the last one on day `last`."""
     first = int(edges[0])
@@ -138,16 +161,16 @@ def _counts(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, last: int) 
     possible = np.zeros(n + 1, dtype=np.int64)
     # Expected: the days of each period summed from the per-day weights (`_spread`).
     weights = np.zeros(days + 1)
-    for s, e, lo, hi in _in_window(starts, ends, first, last):
+    for s, e, c, lo, hi in _in_window(starts, ends, sure, first, last):
         # Period of the first and last day of each attack's overlap with the window.
         p_lo = np.searchsorted(edges, lo, side="right") - 1
         p_hi = np.searchsorted(edges, hi, side="right") - 1
-        exact += np.bincount(p_lo[s == e], minlength=n)
-        certain = (s >= first) & (e <= last) & (p_lo == p_hi)
+        exact += np.bincount(p_lo[(s == e) & c], minlength=n)
+        certain = (s >= first) & (e <= last) & (p_lo == p_hi) & c
         minimum += np.bincount(p_lo[certain], minlength=n)
         possible += (np.bincount(p_lo, minlength=n + 1)
                      - np.bincount(p_hi + 1, minlength=n + 1))
-        weights += _spread(s, e, lo, hi, first, days)
+        weights += _spread(s, e, c, lo, hi, first, days)
     daily = np.cumsum(weights)[:days]
     expected = np.add.reduceat(daily, edges - first) if days else np.zeros(n)
     return {"exact": exact, "min": minimum, "max": np.cumsum(possible)[:n],
@@ -158,14 +181,15 @@ def attacks_per_period(attacks: pd.DataFrame, window: Window, freq: str) -> pd.D
     """Exact, min, max and expected counts for each month or week of the window."""
     periods = period_bounds(window, freq)
     s, e = intervals(attacks)
-    counts = _counts(s, e, day_numbers(periods["period_start"]), day_number(window.end))
+    counts = _counts(s, e, confirmed(attacks), day_numbers(periods["period_start"]),
+                     day_number(window.end))
     return periods.assign(**counts)
 
 
 def window_counts(attacks: pd.DataFrame, start, end) -> dict:
     """The four figures for one period [start, end]."""
     s, e = intervals(attacks)
-    counts = _counts(s, e, np.array([day_number(start)]), day_number(end))
+    counts = _counts(s, e, confirmed(attacks), np.array([day_number(start)]), day_number(end))
     return {"exact": int(counts["exact"][0]), "min": int(counts["min"][0]),
             "max": int(counts["max"][0]), "expected": float(counts["expected"][0])}
 
@@ -180,12 +204,12 @@ def cumulative_counts(attacks: pd.DataFrame, window: Window) -> pd.DataFrame:
     # first day in the window; and the expected weights, as a difference array.
     exact, certain, possible = (np.zeros(days, dtype=np.int64) for _ in range(3))
     weights = np.zeros(days + 1)
-    for s, e, lo, hi in _in_window(*intervals(attacks), first, last):
-        starts_in = s >= first
+    for s, e, c, lo, hi in _in_window(*intervals(attacks), confirmed(attacks), first, last):
+        starts_in = (s >= first) & c
         exact += np.bincount(s[(s == e) & starts_in] - first, minlength=days)
         certain += np.bincount(e[starts_in & (e <= last)] - first, minlength=days)
         possible += np.bincount(lo - first, minlength=days)
-        weights += _spread(s, e, lo, hi, first, days)
+        weights += _spread(s, e, c, lo, hi, first, days)
     daily = np.cumsum(weights)[:days]
     return pd.DataFrame({
         "date": pd.date_range(window.start, window.end, freq="D").astype("datetime64[ns]"),
@@ -211,6 +235,7 @@ def breakdown(attacks: pd.DataFrame, column: str, window: Window) -> pd.DataFram
     attrs["unknown"] counts attacks possibly in the window whose value is unknown."""
     columns = ["value", "exact", "min", "max", "expected"]
     s, e = intervals(attacks)
+    sure = confirmed(attacks)
     first, last = day_number(window.start), day_number(window.end)
     possible = possibly_in(attacks, window)
     # Each cell as the number of its value (-1 when blank): a million cells are compared
@@ -222,7 +247,7 @@ def breakdown(attacks: pd.DataFrame, column: str, window: Window) -> pd.DataFram
     rows = []
     for code in np.unique(codes[is_known & possible]):
         chosen = codes == code
-        counts = _counts(s[chosen], e[chosen], np.array([first]), last)
+        counts = _counts(s[chosen], e[chosen], sure[chosen], np.array([first]), last)
         rows.append({"value": values[code], **{k: v[0] for k, v in counts.items()}})
     frame = pd.DataFrame(rows, columns=columns)
     if len(frame):

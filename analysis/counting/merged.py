@@ -14,6 +14,10 @@ For a period [a, b], over the merged rows (data/matching.md says why):
   certain attack, so only merges among certain rows lower it.
 - ``exact``: the fewest distinct attacks dated to one day in the period; at most ``min``.
 
+An event awaiting review counts toward ``max`` only (`frequency.confirmed`); a merged attack
+awaits review only when every row of it does, since one row taken in by a rule or by hand
+confirms it.
+
 With two tables the merges that can hold at once are a bipartite matching, so ``min`` is
 exact (Hopcroft-Karp). With three or more a row can be one attack with a row of each other
 table, so merges are cliques: ``min`` is exact for connected groups of up to `exact_limit`
@@ -159,6 +163,7 @@ def merge(tables: list[pd.DataFrame], matches: pd.DataFrame,
         "date_start": gs.astype("datetime64[D]").astype("datetime64[ns]"),
         "date_end": ge.astype("datetime64[D]").astype("datetime64[ns]"),
         **_carried(tables, g, len(members)),
+        **_carried_selection(tables, g, len(members)),
     })
     unresolved = (checked["decision"] == "").to_numpy()
     duplicates = _possible_duplicates(g[ra[unresolved]], g[rb[unresolved]],
@@ -185,6 +190,29 @@ def _carried(tables, group_of_row: np.ndarray, groups: int) -> dict[str, np.ndar
         picked[group_of_row[rows]] = values[rows]
         out[column] = picked
     return out
+
+
+# How strongly each row's selection confirms that it is an attack: a merged attack takes
+# its selection from its most confirming row, so it awaits review only if all its rows do.
+_SELECTION_RANK = {"review": 2, "unselected": 1}
+
+
+def _carried_selection(tables, group_of_row: np.ndarray, groups: int) -> dict[str, np.ndarray]:
+    """Each attack's `selection`: that of its first row among those that confirm it most
+    (blank, selected or kept before unselected, unselected before review)."""
+    if not any("selection" in t for t in tables):
+        return {}
+    values = np.concatenate([
+        t["selection"].astype(object).to_numpy() if "selection" in t
+        else np.full(len(t), None, dtype=object) for t in tables])
+    values[pd.isna(values)] = None
+    rank = pd.Series(values, dtype=object).map(_SELECTION_RANK).fillna(0).to_numpy(np.int64)
+    best = np.full(groups, np.iinfo(np.int64).max)
+    np.minimum.at(best, group_of_row, rank)
+    rows = np.flatnonzero(rank == best[group_of_row])[::-1]  # the first row is written last
+    picked = np.full(groups, None, dtype=object)
+    picked[group_of_row[rows]] = values[rows]
+    return {"selection": picked}
 
 
 def _possible_duplicates(ga, gb, sizes, gs, ge) -> np.ndarray:
@@ -280,7 +308,9 @@ def fewest_certain(certain: np.ndarray, exactly_dated: np.ndarray, merged: Merge
                    exact_limit: int = EXACT_LIMIT) -> tuple[int, int]:
     """The fewest distinct attacks among the exactly dated certain ones, and among all
     certain ones. The first never exceeds the second: each is a floor when the search is
-    cut short, and floors of a set and its subset can cross, so the smaller is kept."""
+    cut short, and floors of a set and its subset can cross, so the smaller is kept.
+    Events awaiting review are never certain (`frequency.confirmed`)."""
+    certain = certain & frequency.confirmed(merged.attacks)
     fewest = fewest_distinct(certain, merged, exact_limit)
     return min(fewest_distinct(certain & exactly_dated, merged, exact_limit), fewest), fewest
 

@@ -16,7 +16,7 @@ ATTACKS, CLAIMS, CONTEXT, SOURCES = "attacks", "claims", "context_events", "sour
 # Written in category columns for "not known"; a blank cell means the same.
 UNKNOWN = "unknown"
 
-# Attack columns a brief can be limited to, or swept over (see `selection`).
+# Attack columns a brief can be limited to, or swept over (see `filters`).
 FILTER_COLUMNS = ("region", "governorate", "target_type", "weapon")
 
 

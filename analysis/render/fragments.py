@@ -71,12 +71,18 @@ def key_numbers(summary: dict) -> Fragment:
                        if f"{rate_lo:.2f}" != f"{rate_hi:.2f}" else ""))
     filters = summary.get("filters") or {}
     only = f"; limited to {describe_filters(filters)}" if filters else ""
+    if summary.get("unselected_rows"):
+        only += ("; every event of an export imported without selection, whatever its "
+                 "target")
+    waiting = summary.get("awaiting_review") or 0
+    review = (f" ({waiting} of the possible await{'s' if waiting == 1 else ''} review)"
+              if waiting else "")
     boxes = [
         (f"{summary['attacks_expected']:.1f}", "attacks expected in the window, "
          f"spreading each undated attack evenly over its date window{only}"),
         (count_range(certain, possible),
-         "attacks certainly in the window" if certain == possible
-         else "attacks certainly to possibly in the window"),
+         ("attacks certainly in the window" if certain == possible
+          else "attacks certainly to possibly in the window") + review),
         (f"{summary['attacks_exact']}", "attacks exactly dated in the window"),
         rate_box,
     ]
@@ -140,12 +146,16 @@ def comparison_table(before_after: pd.DataFrame, covered_declared: bool = False)
                              zip(before_after["min"], before_after["max"], strict=True)],
         "Expected": [f"{x:.1f}" for x in before_after["expected"]],
     })
+    from_data = not covered_declared and (before_after["rate_days"] < before_after["days"]).any()
     if covered_declared:
         shown["Days covered"] = before_after["rate_days"].to_numpy()
+    elif from_data:
+        shown["Days with data"] = before_after["rate_days"].to_numpy()
     shown["Expected per week"] = [f"{x:.2f}" if pd.notna(x) else "no rate"
                                   for x in before_after["rate_per_week"]]
     caption = ("Attack rate before and after, per week over the days a source covers"
-               if covered_declared else "Attack rate before and after")
+               if covered_declared else "Attack rate before and after, per week over the "
+               "days from the data's first day" if from_data else "Attack rate before and after")
     return table(shown, caption, numeric=tuple(shown.columns[1:]))
 
 

@@ -63,17 +63,22 @@ def _summary(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _filters(filters) -> str:
+def _filters(filters, name: str) -> str:
+    """What a brief is limited to, each value beside the brief's name (a sweep names a
+    brief by a hash where a value has no ASCII letters). Values are isolated (<bdi>) so
+    right-to-left text keeps its order among the rest."""
     if not isinstance(filters, dict) or not filters:
         return ""
     parts = []
     for key, values in sorted(filters.items()):
         values = values if isinstance(values, list) else [values]
-        parts.append(f"{str(key).replace('_', ' ')}: {', '.join(str(v) for v in values)}")
-    return f'<p class="meta">Limited to {esc("; ".join(parts))}</p>'
+        parts.append(f"{esc(str(key).replace('_', ' '))}: "
+                     + ", ".join(f"<bdi>{esc(v)}</bdi>" for v in values))
+    return (f'<p class="meta">Limited to {"; ".join(parts)} '
+            f'(brief <code>{esc(name)}</code>)</p>')
 
 
-def _details(s: dict) -> tuple[str, str]:
+def _details(s: dict, name: str = "") -> tuple[str, str]:
     """The card's middle (window, filters, key numbers) and the chart's alt text.
     Raises KeyError, TypeError or ValueError on a summary that lacks what it needs."""
     window = f"{long_day(s['window_start'])} – {long_day(s['window_end'])}"
@@ -87,7 +92,7 @@ def _details(s: dict) -> tuple[str, str]:
         numbers.append(("Days covered", str(int(days))))
     rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in numbers)
     middle = (f'<p class="meta">Window: {esc(window)}<br>As of {esc(long_day(s["window_end"]))}'
-              f"</p>{_filters(s.get('filters'))}<dl>{rows}</dl>")
+              f"</p>{_filters(s.get('filters'), name)}<dl>{rows}</dl>")
     alt = f"Chart of attacks per {s.get('freq') or 'period'}, {window}"
     return middle, alt
 
@@ -97,7 +102,7 @@ def _card(out_dir: Path, name: str) -> str:
     summary = _summary(folder / "summary.json")
     title = str((summary or {}).get("title") or name)
     try:
-        middle, alt = _details(summary) if summary is not None else (None, None)
+        middle, alt = _details(summary, name) if summary is not None else (None, None)
     except (KeyError, TypeError, ValueError):
         middle, alt = None, None
     if middle is None:  # a broken summary must not hide the brief's files

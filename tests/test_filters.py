@@ -7,7 +7,7 @@ import pytest
 from analysis import brief, config, narrative
 from analysis.counting import frequency
 from analysis.exceptions import ParameterError
-from analysis.selection import Filters, apply, slug, values_in_window
+from analysis.filters import Filters, apply, slug, values_in_window
 
 RECORD = config.DATA_DIR / "public-record"
 WINDOW = frequency.Window(pd.Timestamp("2019-10-01"), pd.Timestamp("2021-04-30"))

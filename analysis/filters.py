@@ -8,6 +8,7 @@ reader sees how much the limit may hide, never a silent drop.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -44,18 +45,25 @@ class Filters:
     def from_parameters(cls, **parameters) -> Filters:
         """Check each filter against the contract: a category column takes only its
         allowed values (not `unknown`, which places nothing); governorate is free text,
-        compared without regard to case or surrounding spaces."""
+        compared without regard to case or surrounding spaces. Raises the first problem
+        (`problems` gives them all)."""
+        found = cls.problems(**parameters)
+        if found:
+            raise found[0]
+        return cls({column: values for column in FILTER_COLUMNS
+                    if (values := _values(parameters.get(column, "")))})
+
+    @staticmethod
+    def problems(**parameters) -> list[ParameterError]:
+        """Every value of every filter that is not allowed."""
         enums = {f.name: f.enum for f in contract.fields(contract.ATTACKS)}
-        chosen = {}
+        found = []
         for column in FILTER_COLUMNS:
-            values = _values(parameters.get(column, ""))
             allowed = tuple(v for v in enums.get(column) or () if v != contract.UNKNOWN)
-            for value in values:
-                if allowed and value not in allowed:
-                    raise ParameterError(column, value, "not one of: " + ", ".join(allowed))
-            if values:
-                chosen[column] = values
-        return cls(chosen)
+            found += [ParameterError(column, value, "not one of: " + ", ".join(allowed))
+                      for value in _values(parameters.get(column, ""))
+                      if allowed and value not in allowed]
+        return found
 
     def __bool__(self) -> bool:
         return bool(self.chosen)
@@ -108,6 +116,27 @@ def slug(value: str) -> str:
     "-" ("Salah al-Din" gives "salah-al-din")."""
     ascii_text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _loses_letters(value: str) -> bool:
+    """Whether the ASCII slug drops a letter or digit of the value (Arabic script, say),
+    not just accents and punctuation."""
+    decomposed = unicodedata.normalize("NFKD", str(value))
+    return any(ch.isalnum() and not ch.isascii() and not unicodedata.combining(ch)
+               for ch in decomposed)
+
+
+def name_part(column: str, value: str) -> str:
+    """A value as part of a brief's name, stable and readable in any script: its slug;
+    with a short hash of the value after it when the slug drops letters ("Ninawa
+    نينوى" gives "ninawa-" and six hex digits); the column's name and the hash when
+    no letter or digit of the value is ASCII ("نينوى" gives "governorate-" and six hex
+    digits).
+    Values that differ beyond their ASCII letters get different names."""
+    if slug(value) and not _loses_letters(value):
+        return slug(value)
+    digest = hashlib.sha256(_folded(value).encode("utf-8")).hexdigest()[:6]
+    return "-".join(filter(None, [slug(value) or slug(column), digest]))
 
 
 def values_in_window(attacks: pd.DataFrame, column: str, window: Window) -> list[str]:
