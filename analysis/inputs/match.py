@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..exceptions import DataError, Problem
 from . import contract, load
+from .documents import not_regular
 
 FIELDS = ("governorate", "region", "target_type", "weapon")
 DECISIONS = ("same", "different", "")
@@ -255,7 +256,11 @@ def check_decisions(matches: pd.DataFrame) -> None:
 
 
 def is_matches_file(path: str | Path) -> bool:
-    """Whether a CSV's first line names the two ids of a matches file."""
+    """Whether a CSV's first line names the two ids of a matches file. Anything but a
+    regular file is not opened (a FIFO would wait for ever): checking it as a table says
+    what it is."""
+    if not_regular(Path(path)):
+        return False
     try:
         with Path(path).open(encoding="utf-8-sig", errors="replace", newline="") as fh:
             first = fh.readline(1 << 16)  # a header, not a whole file without newlines
