@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from . import config
 from .counting.frequency import possibly_in
 from .dates import as_date, iso_day, long_day, parse_iso_day
 from .exceptions import DataError, ParameterError, Problem
+from .render.text import esc_markdown
 
 EDITIONS_DIR = "editions"
 ATTACK_IDS = "attack-ids.csv"
@@ -200,12 +200,10 @@ def _count(n: int, word: str, capital: bool = False) -> str:
 
 
 def _code(event_id: str) -> str:
-    """An id as Markdown inline code, so * _ and even backticks in it stay literal: the
-    fence is one backtick longer than the longest run of backticks in the id."""
-    event_id = str(event_id)
-    fence = "`" * (max(map(len, re.findall("`+", event_id)), default=0) + 1)
-    pad = " " if event_id.startswith("`") or event_id.endswith("`") else ""
-    return f"{fence}{pad}{event_id}{pad}{fence}"
+    """An id for the section's Markdown: shown in code type and as the characters it is.
+    A Markdown code span is no escape (a backtick or a line break ends it), so the id is
+    escaped character by character inside an HTML <code> element."""
+    return f"<code>{esc_markdown(event_id)}</code>"
 
 
 def day_span(start, end) -> str:

@@ -1,5 +1,7 @@
 """Sentences of a brief's narrative. Each number in them is computed from the data or
-from the summary (`brief.summarise`), never written by hand."""
+from the summary (`brief.summarise`), never written by hand. The sentences are Markdown,
+and each piece of text from the data or the parameters in them is escaped
+(`esc_markdown`); `scope_sentence` alone is plain text, which the title block escapes."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from .brief import Coverage, Inputs, duplicate_decisions
 from .counting.frequency import Window
 from .dates import long_day
 from .inputs.contract import describe_filters
+from .render.text import esc_markdown
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -49,7 +52,8 @@ def lead_sentence(summary: dict, window: Window, attacks: pd.DataFrame,
 def scope_sentence(summary: dict) -> str:
     """What the brief counts, under its title: every event of an export imported without
     selection, the events awaiting review, and what a limited brief is limited to, with
-    how many attacks it cannot place."""
+    how many attacks it cannot place. Plain text, not Markdown: the title block shows it,
+    escaped."""
     return " ".join(filter(None, [unselected_sentence(summary), review_sentence(summary),
                                   _limits_sentence(summary)]))
 
@@ -79,6 +83,7 @@ def review_sentence(summary: dict) -> str:
 
 
 def _limits_sentence(summary: dict) -> str:
+    """What a limited brief is limited to, and how many attacks it cannot place."""
     filters = summary.get("filters") or {}
     if not filters:
         return ""
@@ -190,7 +195,7 @@ def merge_note(inputs: Inputs) -> str:
     of decisions. Empty for a brief of one table."""
     if len(inputs.tables) < 2:
         return ""
-    tables = "; ".join(f"{Path(name).as_posix()} ({_plural(len(t), 'row')})"
+    tables = "; ".join(f"{esc_markdown(Path(name).as_posix())} ({_plural(len(t), 'row')})"
                        for name, t in zip(inputs.names, inputs.tables, strict=True))
     decided = duplicate_decisions(inputs)
     return (
@@ -288,8 +293,8 @@ def breakdown_sentence(by_value: pd.DataFrame) -> str:
     known = int(by_value["max"].sum())
     if known == 0:
         return f"No attack in the window has a known {label}."
-    values = ", ".join(f"{v} ({int(n)})" for v, n in zip(by_value["value"], by_value["max"],
-                                                          strict=True))
+    values = ", ".join(f"{esc_markdown(v)} ({int(n)})"
+                       for v, n in zip(by_value["value"], by_value["max"], strict=True))
     return (f"Only {known} of {known + unknown} attacks possibly in the window "
             f"{'has' if known == 1 else 'have'} a known {label}: {values}. "
             "Too few known values to chart.")

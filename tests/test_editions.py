@@ -4,6 +4,8 @@ import json
 
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
+from nbconvert.filters.markdown import markdown2html
 
 from analysis.counting.frequency import Window
 from analysis.editions import (
@@ -183,20 +185,28 @@ def test_the_first_edition_says_so():
         "*This is the first edition of this brief: there is no earlier one to compare.*")
 
 
+def shown(markdown: str) -> BeautifulSoup:
+    """The section as the brief shows it: Markdown through nbconvert's renderer."""
+    return BeautifulSoup(markdown2html(markdown), "html.parser")
+
+
 def test_the_section_lists_new_and_removed_attacks_and_the_moves(second_edition):
     _, staging, previous = second_edition
     result = compare(staging, previous, EDITION_2, Window(START, "2021-04-20"),
                      summary_of("2021-04-20", 3, 3, 4, 3.5))
     text = changes_section(result, EDITION_2)
-    heading, text = text.split("\n\n", 1)
+    heading, rest = text.split("\n\n", 1)
     assert heading == "## What changed since the edition of 31 March 2021"
-    assert text.startswith("Since the edition of 31 March 2021, three attacks are new; "
+    assert rest.startswith("Since the edition of 31 March 2021, three attacks are new; "
                            "one of them is dated on or before 31 March 2021 and so was "
                            "reported only later:")
-    assert "- `A-5`, 18 March 2021 (reported only later)" in text
-    assert "- `A-6`, 1 – 20 April 2021\n" in text
-    assert "- `A_*7`, 19 April 2021\n" in text
-    assert "One attack of that edition is no longer in the data: `A-2`." in text
+    page = shown(text)
+    assert [li.get_text() for li in page.find_all("li")] == [
+        "A-5, 18 March 2021 (reported only later)", "A-6, 1 – 20 April 2021",
+        "A_*7, 19 April 2021"]
+    assert [code.get_text() for code in page.find_all("code")] == ["A-5", "A-6", "A_*7", "A-2"]
+    paragraphs = [p.get_text() for p in page.find_all("p")]
+    assert "One attack of that edition is no longer in the data: A-2." in paragraphs
     assert ("expected 2.0 → 3.5; certainly 2 → 3, possibly 2 → 4; dated to the day 1 → 3"
             in text)
 
@@ -212,11 +222,21 @@ def test_the_section_says_when_nothing_changed():
     assert "unchanged: expected 2.0; certainly 2, possibly 2; dated to the day 2." in text
 
 
-@pytest.mark.parametrize(("event_id", "code"), [("A*1", "`A*1`"), ("a`b", "``a`b``"),
-                                                ("`x", "`` `x ``")])
-def test_ids_cannot_break_the_markdown(event_id, code):
-    previous = {"as_of": "2021-03-31", "new_event_ids": [], "removed_event_ids": [event_id],
+@pytest.mark.parametrize("event_id", [
+    "A*1", "a`b", "`x", "``y``", "a_b_", "a|b|c", "[x](javascript:alert(1))", "$x$ \\(y\\)",
+    "x</code><img src=x onerror=alert(1)>", "&lt;b&gt; &amp;",
+    # An edition's ids file from before the contract refused line breaks may hold one.
+    "a\n<style>body{display:none}</style>", "b\r\n# heading\n\n- item", "c\u2028<b>x</b>"])
+def test_ids_cannot_break_the_markdown(event_id):
+    previous = {"as_of": "2021-03-31", "new_event_ids": [event_id],
+                "removed_event_ids": [event_id],
                 "changes": {key: {"before": 1, "after": 1} for key in
                             ("attacks_exact", "attacks_min", "attacks_max",
                              "attacks_expected")}}
-    assert f"data: {code}." in changes_section(previous, EDITION_1)
+    page = shown(changes_section(previous, EDITION_1))
+    for anchor in page.select("h2 > a.anchor-link"):  # the renderer's, left out of a brief
+        anchor.decompose()
+    assert sorted({e.name for e in page.find_all(True)}) == ["code", "h2", "li", "p", "ul"]
+    one_line = " ".join(event_id.splitlines())
+    assert [c.get_text() for c in page.find_all("code")] == [one_line, one_line]
+    assert page.find("li").get_text() == f"{one_line}, date not in the data"

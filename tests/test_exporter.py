@@ -4,6 +4,7 @@ and printable on A4 and Letter."""
 import base64
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,9 @@ from matplotlib.figure import Figure
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pypdf import PdfReader
 
-from analysis.render.exporter import NO_ALT_TEXT, BriefExporter, notebook_to_html
+from analysis.render.exporter import CHART_STYLES, NO_ALT_TEXT, BriefExporter, notebook_to_html
 from analysis.render.pdf import html_to_pdf
+from analysis.render.text import style_hash
 
 TITLE = "Attacks on US interests in Iraq since 2019"
 ALT = "Bar chart of attacks per month, January 2019 to April 2021"
@@ -188,14 +190,40 @@ def test_head_has_title_dates_description_csp_and_inline_css(html):
     assert meta["description"] == (
         f"{TITLE}. Covers 1 January 2019 to 20 April 2021. Sources: Rocket attacks on US "
         "bases in Iraq; Iraq security chronology.")
-    assert meta["Content-Security-Policy"] == (
-        "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+    assert meta["Content-Security-Policy"].startswith(
+        "default-src 'none'; script-src 'none'; img-src data:; style-src 'sha256-")
     assert "<link" not in html and "http://" not in html and "https://" not in html
     assert "mathjax" not in html.lower() and "require" not in html.lower()
     # The stylesheet is inline, with the page size, running header and page numbers.
     assert "@page" in head and "size: A4;" in head
     assert "position: running(running-header)" in head
     assert 'counter(page) " of " counter(pages)' in head
+
+
+def style_sources(policy: str) -> set[str]:
+    """The sources of a policy's style-src directive."""
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    return set(directives["style-src"].split())
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_the_policy_allows_the_pages_stylesheet_by_its_hash_and_no_other(nb, paper):
+    page = notebook_to_html(nb, paper=paper)
+    allowed = style_sources(meta_tags(page)["Content-Security-Policy"])
+    assert "'unsafe-inline'" not in allowed
+    styles = BeautifulSoup(page, features="html.parser").find_all("style")
+    assert len(styles) == 1 and "@page" in styles[0].string
+    # Hashed as the browser will read the element: any change to its text between the
+    # hash and the page would leave the brief without its stylesheet.
+    assert style_hash(styles[0].string) in allowed
+    assert allowed == {style_hash(styles[0].string), *map(style_hash, CHART_STYLES)}
+
+
+def test_the_policy_allows_the_style_element_of_matplotlibs_svg():
+    """A chart drawn inline keeps its one <style> element (its line joins)."""
+    svg = base64.b64decode(svg_chart()).decode()
+    styles = re.findall(r"<style[^>]*>(.*?)</style>", svg, flags=re.DOTALL)
+    assert styles and set(styles) <= set(CHART_STYLES)
 
 
 def test_html_is_byte_identical_across_exports(nb, html):

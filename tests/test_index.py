@@ -6,9 +6,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
+from bs4 import BeautifulSoup
+
 from analysis.config import REPORTS_DIR
 from analysis.render.index import INDEX_FILE, index_html, write_index
-from analysis.render.text import count_range
+from analysis.render.text import count_range, style_hash
 
 SUMMARY = {"window_start": "2019-01-01", "window_end": "2021-04-20", "freq": "month",
            "attacks_exact": 5, "attacks_min": 72, "attacks_max": 83,
@@ -113,6 +115,16 @@ def test_the_page_has_a_policy_and_no_script(tmp_path):
     text = index_html(tmp_path).decode()
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
     assert "<script" not in text
+
+
+def test_the_policy_allows_the_pages_own_style_by_its_hash_and_no_other(tmp_path):
+    brief(tmp_path, "x", title="<style>body{display:none}</style>")
+    page = BeautifulSoup(index_html(tmp_path).decode(), "html.parser")
+    policy = page.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+    styles = page.find_all("style")
+    assert len(styles) == 1
+    assert f"style-src {style_hash(styles[0].string)};" in policy
+    assert "unsafe-inline" not in policy
 
 
 def test_key_numbers_are_the_summarys(tmp_path):

@@ -26,7 +26,7 @@ from .. import config
 from ..dates import day_problem
 from ..exceptions import DataError, ParameterError, Problem
 from ..inputs.contract import FILTER_COLUMNS
-from ..inputs.documents import document_paths
+from ..inputs.documents import document_paths, not_regular
 
 INPUTS_FILE = ".build-inputs"
 PAPERS = ("A4", "Letter")
@@ -185,8 +185,9 @@ def _items(value) -> list[str]:
 
 
 def _file_problem(path: Path, max_bytes: int) -> str:
-    if not path.is_file():
-        return "file does not exist"
+    refused = not_regular(path)  # never opened: a FIFO would wait for ever
+    if refused:
+        return "file does not exist" if refused == "does not exist" else refused
     if path.stat().st_size > max_bytes:
         return f"file is larger than the limit of {max_bytes} bytes (--max-bytes)"
     return ""

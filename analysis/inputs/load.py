@@ -18,6 +18,7 @@ import pandas as pd
 from .. import config
 from ..exceptions import DataError, DataWarning, Problem
 from . import contract, provenance
+from .documents import not_regular
 
 csv.field_size_limit(2**31 - 1)
 
@@ -31,10 +32,10 @@ def _fail(path, line, column, value, message):
 
 
 def _check_file(path: Path, max_bytes: int) -> None:
-    if not path.exists():
-        _fail(path, 0, "-", "", "file does not exist")
-    if not path.is_file():
-        _fail(path, 0, "-", "", "not a file")
+    """Refuse, before opening it, a file that cannot be read as a table."""
+    refused = not_regular(path)
+    if refused:
+        _fail(path, 0, "-", "", "file does not exist" if refused == "does not exist" else refused)
     size = path.stat().st_size
     if size == 0:
         _fail(path, 0, "-", "", "file is empty; expected a header row")

@@ -17,11 +17,14 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, Problem
-from . import load
+from . import contract, load
+from .documents import not_regular
 
 FIELDS = ("governorate", "region", "target_type", "weapon")
 DECISIONS = ("same", "different", "")
 COLUMNS = ["event_id_a", "event_id_b", "reason", "decision", "table_a", "table_b"]
+# Columns that name a row or a table: plain text on one line, as ids are in every table.
+NAMES = ("event_id_a", "event_id_b", "table_a", "table_b")
 UNKNOWN = "unknown"
 
 
@@ -201,6 +204,7 @@ def check_matches(matches: pd.DataFrame, tables: list[pd.DataFrame],
 
     matches = matches.assign(decision=matches["decision"].fillna(""))
     problems += _decision_problems(matches, file, lines)
+    problems += _name_problems(matches, file, lines)
     ids = {c: matches[c].astype(str).to_numpy() for c in ("event_id_a", "event_id_b")}
     given = {c: (matches[f"table_{c[-1]}"].fillna("").astype(str).to_numpy()
                  if f"table_{c[-1]}" in matches else [""] * len(matches)) for c in ids}
@@ -230,16 +234,33 @@ def _decision_problems(matches: pd.DataFrame, file: str, lines) -> list[Problem]
             if decision not in DECISIONS]
 
 
+def _name_problems(matches: pd.DataFrame, file: str, lines) -> list[Problem]:
+    problems = []
+    for column in NAMES:
+        if column in matches:
+            names = matches[column].fillna("").astype(str)
+            bad = np.flatnonzero(~contract.plain_text(names).to_numpy(dtype=bool))
+            problems += [Problem(file, int(lines[row]), column, names.iloc[row],
+                                 contract.NOT_PLAIN_ID) for row in bad]
+    return problems
+
+
 def check_decisions(matches: pd.DataFrame) -> None:
     """What a matches file read by `read_matches` can be checked for without its tables:
-    each decision is same, different or blank. Raises DataError listing every problem."""
-    problems = _decision_problems(matches, matches.attrs["path"], matches["line"])
+    each decision is same, different or blank, and the ids and table names are plain
+    text on one line. Raises DataError listing every problem."""
+    file, lines = matches.attrs["path"], matches["line"].to_numpy()
+    problems = _decision_problems(matches, file, lines) + _name_problems(matches, file, lines)
     if problems:
         raise DataError(problems)
 
 
 def is_matches_file(path: str | Path) -> bool:
-    """Whether a CSV's first line names the two ids of a matches file."""
+    """Whether a CSV's first line names the two ids of a matches file. Anything but a
+    regular file is not opened (a FIFO would wait for ever): checking it as a table says
+    what it is."""
+    if not_regular(Path(path)):
+        return False
     try:
         with Path(path).open(encoding="utf-8-sig", errors="replace", newline="") as fh:
             first = fh.readline(1 << 16)  # a header, not a whole file without newlines

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import Problem
-from .documents import document_path, outside_reason
+from .documents import document_path, not_regular, outside_reason
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -24,16 +24,19 @@ def normalise(text: str) -> str:
 def attach_texts(sources_csv: Path, sources: pd.DataFrame, lines) -> list[Problem]:
     """Read each stored source document into the `text` column (whitespace-normalised;
     None for a source cited without a stored document). Returns a problem for each
-    document that cannot be read or lies where documents may not be read from."""
+    document that cannot be read, is not a regular file (never opened, so a FIFO cannot
+    hang the read) or lies where documents may not be read from."""
     texts, problems = [], []
     for row, rel in enumerate(sources["path"]):
         if pd.isna(rel):  # cited, not stored: there is nothing to read
             texts.append(None)
             continue
         doc = document_path(sources_csv, str(rel))
-        outside = outside_reason(sources_csv, doc)
-        if outside:
-            problems.append(Problem(str(sources_csv), lines(row), "path", str(rel), outside))
+        refused = outside_reason(sources_csv, doc) or not_regular(doc)
+        if refused == "does not exist":
+            refused = "source document does not exist"
+        if refused:
+            problems.append(Problem(str(sources_csv), lines(row), "path", str(rel), refused))
             texts.append(None)
             continue
         try:

@@ -36,6 +36,7 @@ from traitlets.config import Config
 
 from .. import config
 from ..dates import long_day, parse_iso_day
+from .text import style_hash
 
 TEMPLATE_NAME = "brief"
 
@@ -62,6 +63,40 @@ LONG_TABLE_ROWS = 30
 
 # nbconvert's words for an image that came without alt text.
 NO_ALT_TEXT = "No description has been provided for this image"
+
+# The stylesheet every brief carries, before the @page rule of its paper size.
+STYLESHEET = config.TEMPLATES_DIR / TEMPLATE_NAME / "brief.css"
+
+# The one <style> element of matplotlib's SVG (every chart has it), allowed so that a
+# chart drawn inline in the page keeps its line joins. It sets how strokes join, nothing
+# a page's data could use.
+CHART_STYLES = ("*{stroke-linejoin: round; stroke-linecap: butt}",)
+
+
+def content_security_policy(css: str) -> str:
+    """The page's policy: no script, no fetch of anything (images are data: URIs), no
+    form, no <base>. Styles: only the <style> elements whose text is `css` (the page's
+    own stylesheet) or one of CHART_STYLES, each named by its hash, so that a <style>
+    element that reached the page from the data applies nowhere. Style attributes are
+    allowed: matplotlib's inline SVG sets every colour through one; they need markup,
+    which nothing from the data can make (SECURITY.md gives the reasoning)."""
+    styles = " ".join(style_hash(text) for text in (css, *CHART_STYLES))
+    return (f"default-src 'none'; script-src 'none'; img-src data:; style-src {styles}; "
+            "style-src-attr 'unsafe-inline'; base-uri 'none'; form-action 'none'")
+
+
+@functools.cache
+def page_style(paper: str) -> dict:
+    """The page's stylesheet for one paper size (`css`, the exact text of its one <style>
+    element, line ends as an HTML parser reads them) and the policy that allows it."""
+    size = PAPERS[paper]
+    css = (STYLESHEET.read_text(encoding="utf-8")
+           + f"\n@page {{ size: {size['size']}; margin-left: {size['margin_x']}; "
+           f"margin-right: {size['margin_x']}; }}\n")
+    # An HTML parser reads a carriage return as a line feed: hashed as written, a CR would
+    # make the hash miss. (read_text already turns them into line feeds.)
+    css = "\n" + css.replace("\r\n", "\n").replace("\r", "\n")
+    return {"css": css, "csp": content_security_policy(css)}
 
 def _iso_day(value: Any) -> str:
     """A YYYY-MM-DD date from the metadata, or "" when it is missing or malformed."""
@@ -189,6 +224,7 @@ class BriefExporter(HTMLExporter):
     def _init_resources(self, resources):
         resources = super()._init_resources(resources)
         resources["paper"] = {"name": self.paper, **PAPERS[self.paper]}
+        resources["page_style"] = page_style(self.paper)
         resources["no_alt_text"] = NO_ALT_TEXT
         return resources
 

@@ -15,13 +15,9 @@ from urllib.parse import quote
 from .. import config
 from ..dates import long_day
 from ..files import write_atomic
-from .text import count_range, esc
+from .text import count_range, esc, style_hash
 
 INDEX_FILE = config.INDEX_FILE
-
-# Static page, opened from disk or any web server: nothing may run, nothing may be fetched
-# from elsewhere, and the only style is the one below.
-CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 
 STYLE = """
 :root { --ink: #1d1d1d; --muted: #595959; --rule: #d6d6d6; --accent: #8c2d19;
@@ -49,6 +45,12 @@ dd { margin: 0; font-weight: 700; font-variant-numeric: tabular-nums; }
 @media print { main { max-width: none; padding: 0; }
   .briefs { grid-template-columns: repeat(2, 1fr); } a { color: var(--ink); } }
 """
+
+# Static page, opened from disk or any web server: nothing may run, nothing may be fetched
+# from elsewhere but the briefs' thumbnails, and the only style is the one above, named by
+# its hash: a <style> element or style attribute from a brief's title applies nowhere.
+CSP = (f"default-src 'none'; img-src 'self' data:; style-src {style_hash(STYLE)}; "
+       "base-uri 'none'; form-action 'none'")
 
 
 def _href(*parts: str) -> str:
