@@ -154,3 +154,11 @@ def test_weasyprint_prints_the_inline_chart(counts, tmp_path):
     html_to_pdf(html, tmp_path / "chart.pdf")
     text = PdfReader(tmp_path / "chart.pdf").pages[0].extract_text()
     assert "Inline chart title" in text and "Exactly dated" in text
+
+
+def test_the_cumulative_table_gives_the_count_by_the_end_of_each_period_it_changed(counts):
+    _, data, window = counts
+    fig = charts.cumulative_chart(frequency.cumulative_counts(data, window), freq="month")
+    frame, numeric = fig.data_table
+    assert list(frame["By"]) == ["31 Jan 2021", "28 Feb 2021", "31 Mar 2021"]
+    assert list(frame["Possibly"]) == [2, 2, 3] and "Expected" in numeric

@@ -566,17 +566,16 @@ def _segments(cumulative: pd.DataFrame, freq: str | None) -> list[tuple[int, int
 
 
 def _segment_table(cumulative: pd.DataFrame, segments: list) -> pd.DataFrame:
-    """The count by the end of each period in which it could grow."""
-    rows = []
-    for a, b, _ in segments:
-        row, before = cumulative.iloc[b], cumulative.iloc[a - 1] if a else None
-        if before is not None and row["max"] == before["max"]:
-            continue
-        if before is None and row["max"] == 0:
-            continue
-        rows.append({"By": short_day(row["date"]), "Exactly dated": int(row["exact"]),
-                     "Certainly": int(row["min"]), "Possibly": int(row["max"]),
-                     "Expected": f"{row['expected']:.1f}"})
+    """The count by the end of each period, for the periods in which it changed."""
+    rows, last = [], (0, 0, 0, 0.0)
+    for _, b, _ in segments:
+        row = cumulative.iloc[b]
+        now = (int(row["exact"]), int(row["min"]), int(row["max"]), round(row["expected"], 1))
+        if now != last:
+            rows.append({"By": short_day(row["date"]), "Exactly dated": now[0],
+                         "Certainly": now[1], "Possibly": now[2],
+                         "Expected": f"{row['expected']:.1f}"})
+        last = now
     return pd.DataFrame(rows, columns=["By", "Exactly dated", "Certainly", "Possibly",
                                        "Expected"])
 
