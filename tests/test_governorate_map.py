@@ -1,6 +1,7 @@
 """The governorate map: a tile for every governorate the importers write, shaded by its
 expected count and printing its certain–possible range; "no rows" is not a zero unless a
-source covers the whole window; unplaced attacks are stated beside the map."""
+source covers the whole window and every attack is placed; unplaced attacks are stated
+beside the map."""
 
 import xml.etree.ElementTree as ET
 
@@ -61,8 +62,13 @@ def test_tiles_are_shaded_by_expected_count_and_print_the_range(table):
 
 
 def test_no_rows_is_a_zero_only_where_a_source_covers_the_whole_window(table):
-    covered = governorate_map(table, covered_days=WINDOW.days, window_days=WINDOW.days)
+    placed = table[table["value"] != "Atlantis"]
+    placed.attrs = {**table.attrs, "unknown": 0}
+    covered = governorate_map(placed, covered_days=WINDOW.days, window_days=WINDOW.days)
     assert tile_texts(covered).count("0") == 17 and "no rows" not in tile_texts(covered)
+    # An attack without a governorate could be in any tile: none reads 0.
+    anywhere = governorate_map(table, covered_days=WINDOW.days, window_days=WINDOW.days)
+    assert "0" not in tile_texts(anywhere) and tile_texts(anywhere).count("no rows") == 17
     partly = governorate_map(table, covered_days=30, window_days=WINDOW.days)
     assert tile_texts(partly).count("no rows") == 17
     assert "on the 30 covered days of 90" in " ".join(" ".join(tile_texts(partly)).split())

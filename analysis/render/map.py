@@ -11,8 +11,9 @@ to go.
 
 A tile's figures are those of `counting.figures.breakdown(merged, "governorate",
 window)`. A governorate without a row is a true zero only where a source declares that
-it lists every attack: with every day of the window covered the tile says 0; with some
-days covered it says so; with none, it says "no rows", which is not a zero. Attacks
+it lists every attack on every day of the window and every attack has its governorate:
+the tile then says 0. Otherwise it says "no rows", which is not a zero, and the note
+beside the map says why (days not covered, or attacks that could be anywhere). Attacks
 whose governorate is unknown, and any governorate name the grid does not hold, are
 stated beside the map.
 """
@@ -59,13 +60,21 @@ SIDE_NOTE = {"fontsize": 8.5, "color": "#333333", "va": "top", "ha": "left",
              "linespacing": 1.4}
 
 
-def _empty_words(covered_days: int | None, window_days: int) -> tuple[str, str]:
-    """What a tile without rows says, and why, by how much of the window is covered."""
+def _empty_words(covered_days: int | None, window_days: int,
+                 unknown: int) -> tuple[str, str]:
+    """What a tile without rows says, and why: 0 only when a source covers every day of
+    the window and no attack lacks a governorate (one that does could be there)."""
     if covered_days and covered_days >= window_days:
-        return "0", "A tile reading 0 is a true zero: a source lists every attack of the window."
+        if not unknown:
+            return "0", ("A tile reading 0 is a true zero: a source lists every attack of "
+                         "the window, and each has its governorate.")
+        return "no rows", ("A source lists every attack of the window, but some have no "
+                           "governorate: a tile reading 'no rows' had none placed there, "
+                           "which is not a zero.")
     if covered_days:
-        return ("no rows", f"A tile reading 'no rows' had no attack on the {covered_days} "
-                f"covered days of {window_days}; on the others, nothing was recorded.")
+        return ("no rows", f"A tile reading 'no rows' had no attack placed there on the "
+                f"{covered_days} covered days of {window_days}; on the others, nothing was "
+                "recorded.")
     return ("no rows", "'No rows': the sources record no attack there, which is not a "
             "zero, since none declares that it lists every attack.")
 
@@ -81,7 +90,7 @@ def governorate_map(by_governorate: pd.DataFrame, *, covered_days: int | None = 
     elsewhere = by_governorate[~by_governorate["value"].isin(list(TILES))]
     top = float(by_governorate["expected"].max()) if len(by_governorate) else 0.0
     norm = Normalize(0, max(top, 1.0))
-    empty, empty_reason = _empty_words(covered_days, window_days)
+    empty, empty_reason = _empty_words(covered_days, window_days, unknown)
     with house_style():
         fig = Figure(figsize=(9, 6.2), layout="constrained")
         ax = fig.add_subplot()
@@ -126,7 +135,8 @@ def governorate_map(by_governorate: pd.DataFrame, *, covered_days: int | None = 
                  empty_reason]
         if unknown:
             notes.append(f"Not on the map: {unknown} attack{'s' if unknown != 1 else ''} "
-                         "whose governorate is unknown. They count in the brief's totals.")
+                         "whose governorate is unknown: they count in the brief's totals, and any "
+                         "tile could hold some of them.")
         for row in elsewhere.itertuples(index=False):
             figure = count_range(int(row.min), int(row.max))
             notes.append(f"Not on the map: {row.value}, {figure} "
