@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from analysis.counting import frequency
@@ -41,8 +40,9 @@ def test_frequency_chart_holds_the_counts(data, window):
     np.testing.assert_allclose(bar_heights(ax, "Exactly dated"), counts["exact"])
     np.testing.assert_allclose(bar_heights(ax, "Date uncertain (expected share)"),
                                counts["expected"] - counts["exact"])
-    whiskers = next(c for c in ax.collections if isinstance(c, LineCollection))
-    spans = [(seg[:, 1].min(), seg[:, 1].max()) for seg in whiskers.get_segments()]
+    # Each whisker is a line of its own, with its period's title.
+    whiskers = [line for line in ax.lines if line.get_gid()]
+    spans = [tuple(line.get_ydata()) for line in whiskers]
     assert spans == list(zip(counts["min"], counts["max"], strict=True))
     assert ax.get_title(loc="left") == "T"
     assert ax.get_ylabel() == "Attacks per month"

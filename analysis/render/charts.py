@@ -6,9 +6,15 @@ attacks are solid, the date-uncertain share is hatched, and whiskers or bands ru
 the attacks certainly in a period to those possibly in it. Claims from articles are
 drawn as claimed totals over their own period, never as per-period data.
 
-Longer than most modules (about 360 lines) on purpose: the three charts share that one
+Every bar, whisker, band segment and marker is named with its figures (`marks.titled`),
+which the SVG carries as a hover title, and `fig.data_table` holds the numbers the chart
+draws, for the table the brief shows after it. Context labels, claim brackets and the
+notes on shading are placed by `labels`, so that no two overlap.
+
+Longer than most modules (about 700 lines) on purpose: the charts share that one
 grammar through private helpers (context lines, claim brackets, the shaded lead-in, the
-date axis), and splitting them would scatter one style over several files.
+date axis, the placing of their labels), and splitting them would scatter one style over
+several files.
 """
 
 from __future__ import annotations
@@ -25,10 +31,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.transforms import blended_transform_factory, offset_copy  # noqa: E402
+from matplotlib.transforms import offset_copy  # noqa: E402
 
 from .. import config  # noqa: E402
+from ..counting.frequency import Window, period_bounds  # noqa: E402
 from ..dates import short_day  # noqa: E402
+from . import labels  # noqa: E402
+from .marks import mark_titles, titled, with_titles  # noqa: E402
 from .text import count_range  # noqa: E402
 
 EXACT_COLOR = "#8c2d19"
@@ -59,13 +68,25 @@ def _new_figure(height: float = 4.8) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
+def set_data_table(fig: Figure, frame: pd.DataFrame, numeric: tuple[str, ...] = ()) -> None:
+    """The numbers the chart draws, as a table the brief shows after it
+    (`fig.data_table`: the frame and its numeric columns)."""
+    fig.data_table = (frame.reset_index(drop=True), numeric)
+
+
+def figures_text(exact, minimum, maximum, expected) -> str:
+    """The four figures of a mark's title, in the order the brief gives them."""
+    return (f"exactly dated {int(exact)}; certainly {int(minimum)}; "
+            f"possibly {int(maximum)}; expected {float(expected):.1f}")
+
+
 SOURCE_LINE_SIZE, SOURCE_LINE_X = 7.5, 0.005
 # Points from the bottom of a breakdown chart's axes to the top of its legend's box: below
 # the tick labels and the x axis label, with about the gap of the other charts (8 pt).
 BREAKDOWN_LEGEND_DROP = 34
 
 
-def _source_line(fig: Figure, text: str) -> None:
+def add_source_line(fig: Figure, text: str) -> None:
     # As the figure's x label, the line is laid out with the rest: constrained layout
     # keeps room for it below the legend, however many lines it wraps to. (A fixed strip
     # of the figure's height held one line: on short charts the legend ran over a second.)
@@ -125,18 +146,54 @@ LABEL_BACKGROUND = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecol
                     "alpha": 0.85}
 
 
-def _mark_context(ax, context: pd.DataFrame | None, start, end) -> None:
+CONTEXT_TEXT = {"fontsize": 8, "color": CONTEXT_COLOR}
+CLAIM_TEXT = {"fontsize": 7.5, "color": CLAIM_COLOR}
+NOTE_TEXT = {"fontsize": 8.5, "ha": "center", "linespacing": 1.2}
+LABEL_PAD = 0.8  # points of background around a label (LABEL_BACKGROUND's pad)
+NOTE_PAD = 2.5
+BRACKET = 6.0  # points from a claim's label down to the ends of its bracket
+
+
+def _context_in(context: pd.DataFrame | None, start, end) -> pd.DataFrame:
     if context is None or context.empty:
-        return
-    top = blended_transform_factory(ax.transData, ax.transAxes)
-    shown = context[(context["date"] >= start) & (context["date"] <= end)]
-    for i, (date, label) in enumerate(zip(shown["date"], shown["label"], strict=True)):
-        ax.axvline(date, color=CONTEXT_COLOR, linewidth=1, linestyle=(0, (4, 3)),
-                   zorder=1)
-        ha, sign = _text_side(ax, date)
-        ax.annotate(plain(label), xy=(mdates.date2num(date), 0.985 - 0.065 * (i % 3)), xycoords=top,
-                    xytext=(3 * sign, 0), textcoords="offset points", fontsize=8,
-                    color=CONTEXT_COLOR, ha=ha, va="top", bbox=LABEL_BACKGROUND)
+        return pd.DataFrame(columns=["date", "label"])
+    return context[(context["date"] >= start) & (context["date"] <= end)]
+
+
+def _context_title(event) -> str:
+    description = getattr(event, "description", None)
+    more = f". {description}" if isinstance(description, str) and description else ""
+    return f"{short_day(event.date)}: {event.label}{more}"
+
+
+def _draw_context_lines(fig, ax, shown: pd.DataFrame) -> None:
+    for event in shown.itertuples(index=False):
+        titled(fig, ax.axvline(event.date, color=CONTEXT_COLOR, linewidth=1,
+                               linestyle=(0, (4, 3)), zorder=1), _context_title(event))
+
+
+def _context_boxes(fig, ax, shown: pd.DataFrame, boxes: list, width: float) -> list:
+    """Each context label beside its line, on its inner side, settled from the top."""
+    placed = []
+    for event in shown.itertuples(index=False):
+        w, h = labels.text_size(fig, plain(event.label), LABEL_PAD, **CONTEXT_TEXT)
+        x = labels.x_points(ax, mdates.date2num(event.date))
+        ha, _ = _text_side(ax, event.date)
+        left = x - 3 - w if ha == "right" else x + 3
+        box = labels.settle(boxes, labels.Box(labels.inside(left, w, width), w, h))
+        placed.append((box, plain(event.label)))
+    return placed
+
+
+def _draw_label(ax, box, text: str, style: dict, pad: float = LABEL_PAD,
+                background: dict | None = None) -> None:
+    ha = style.get("ha", "left")
+    x = {"left": box.left + pad, "center": box.left + box.width / 2,
+         "right": box.right - pad}[ha]
+    props = {**style, "ha": ha}
+    # Out of the layout: placed inside the axes, a label has no say in their size.
+    ax.text(x, box.down + pad, text, transform=labels.in_points(ax), va="top",
+            bbox=background or LABEL_BACKGROUND, zorder=6, in_layout=False, **props)
 
 
 def claim_label(claim) -> str:
@@ -175,35 +232,33 @@ def frequency_chart(counts: pd.DataFrame, *, freq: str = "month",
     expected = counts["expected"].to_numpy(dtype=float)
     uncertain = np.maximum(expected - exact, 0.0)
     centre = starts + pd.to_timedelta(days / 2, unit="D")
+    declared = bool(counts.attrs.get("coverage_declared"))
     with house_style():
         fig, ax = _new_figure()
         width = days * 0.8
-        ax.bar(centre, exact, width=width, color=EXACT_COLOR, label="Exactly dated",
-               zorder=2)
-        ax.bar(centre, uncertain, bottom=exact, width=width, color=UNCERTAIN_COLOR,
-               hatch="////", edgecolor=EXACT_COLOR, linewidth=0,
-               label="Date uncertain (expected share)", zorder=2)
+        solid = ax.bar(centre, exact, width=width, color=EXACT_COLOR, label="Exactly dated",
+                       zorder=2)
+        hatched = ax.bar(centre, uncertain, bottom=exact, width=width, color=UNCERTAIN_COLOR,
+                         hatch="////", edgecolor=EXACT_COLOR, linewidth=0,
+                         label="Date uncertain (expected share)", zorder=2)
         lo, hi = counts["min"].to_numpy(dtype=float), counts["max"].to_numpy(dtype=float)
-        # Periods with no possible attack get no whisker: a cap at zero reads as data.
-        possible = hi > 0
-        ax.errorbar(centre[possible], ((lo + hi) / 2)[possible],
-                    yerr=((hi - lo) / 2)[possible], fmt="none",
-                    ecolor=RANGE_COLOR, elinewidth=0.9, capsize=2.5, zorder=3,
+        # The legend's sign for the whiskers; each whisker is a line of its own, so that
+        # it can carry its period's title.
+        ax.errorbar([np.nan], [np.nan], yerr=[np.nan], fmt="none", ecolor=RANGE_COLOR,
+                    elinewidth=0.9, capsize=2.5,
                     label="Range: certainly to possibly in the " + unit)
+        for i, row in enumerate(counts.itertuples(index=False)):
+            text = _period_title(row, unit, declared)
+            titled(fig, solid.patches[i], text)
+            titled(fig, hatched.patches[i], text)
+            # Periods with no possible attack get no whisker: a cap at zero reads as data.
+            if hi[i] > 0:
+                titled(fig, ax.plot([centre.iloc[i]] * 2, [lo[i], hi[i]], color=RANGE_COLOR,
+                                    linewidth=0.9, marker="_", markersize=5,
+                                    markeredgewidth=0.9, zorder=3)[0], text)
         start, end = (starts.min(), ends.max()) if len(counts) else (None, None)
         ymax = max(float(np.max(hi, initial=0)), float(np.max(expected, initial=0)), 1.0)
         shown = _claims_in(claims, start, end)
-        # Headroom above the bars for context labels (top 20%) and claim brackets.
-        lowest_bracket = CLAIM_TOP - CLAIM_STEP * max(len(shown) - 1, 0) - 0.04
-        ax.set_ylim(0, ymax / min(lowest_bracket, 0.8))
-        if start is not None:
-            ax.set_xlim(start - pd.Timedelta(days=2), end + pd.Timedelta(days=2))
-            if counts.attrs.get("coverage_declared"):
-                _mark_uncovered(ax, counts)
-            else:
-                _mark_no_rows(ax, counts)
-            _mark_context(ax, context, start, end)
-            _draw_claim_brackets(ax, shown, start, end)
         ax.set_ylabel(f"Attacks per {unit}")
         ax.set_xlabel(f"{adjective} periods" + (f", {short_day(start)} – {short_day(end)}"
                                                  if start is not None else ""))
@@ -212,9 +267,43 @@ def frequency_chart(counts: pd.DataFrame, *, freq: str = "month",
         ax.set_title(plain(title))
         ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), ncols=3)
         if source_line:
-            _source_line(fig, source_line)
+            add_source_line(fig, source_line)
+        if start is not None:
+            ax.set_xlim(start - pd.Timedelta(days=2), end + pd.Timedelta(days=2))
+            note = _mark_uncovered(ax, counts) if declared else _mark_no_rows(ax, counts)
+            events = _context_in(context, start, end)
+            _draw_context_lines(fig, ax, events)
+            _place_labels(fig, ax, events, shown, note, start, end, ymax)
+        else:
+            ax.set_ylim(0, ymax)
+    set_data_table(fig, _period_table(counts, unit, declared),
+                numeric=("Exactly dated", "Certainly", "Possibly", "Expected"))
     fig.alt_text = _frequency_alt(counts, unit, shown)
     return fig
+
+
+def _period_title(row, unit: str, declared: bool) -> str:
+    text = (f"{unit.capitalize()} {short_day(row.period_start)} – {short_day(row.period_end)}: "
+            + figures_text(row.exact, row.min, row.max, row.expected))
+    if declared and row.covered == 0:
+        text += "; not covered by any source's complete list"
+    return text
+
+
+def _period_table(counts: pd.DataFrame, unit: str, declared: bool) -> pd.DataFrame:
+    """The chart's periods with any possible attack, with the figures each mark gives."""
+    rows = counts[counts["max"] > 0]
+    table = pd.DataFrame({
+        unit.capitalize(): [f"{short_day(a)} – {short_day(b)}" for a, b in
+                            zip(rows["period_start"], rows["period_end"], strict=True)],
+        "Exactly dated": rows["exact"].astype(int).to_numpy(),
+        "Certainly": rows["min"].astype(int).to_numpy(),
+        "Possibly": rows["max"].astype(int).to_numpy(),
+        "Expected": [f"{x:.1f}" for x in rows["expected"]],
+    })
+    if declared:
+        table["Covered"] = ["yes" if c == 1 else "no" for c in rows["covered"]]
+    return table
 
 
 def _periods_without_rows(counts: pd.DataFrame) -> int:
@@ -223,18 +312,17 @@ def _periods_without_rows(counts: pd.DataFrame) -> int:
     return len(counts) if not possible.any() else int(np.argmax(possible))
 
 
-def _mark_no_rows(ax, counts: pd.DataFrame) -> None:
+def _mark_no_rows(ax, counts: pd.DataFrame) -> tuple | None:
     """Shade a leading run of periods that no attack can fall in: the data have no rows
-    there, which a reader must not take for a quiet spell."""
+    there, which a reader must not take for a quiet spell. Returns the note to place
+    over the run (its middle, its text), if any."""
     leading = _periods_without_rows(counts)
     if leading < 2:
-        return
+        return None
     first, last = counts["period_start"].iloc[0], counts["period_end"].iloc[leading - 1]
     ax.axvspan(first, last + pd.Timedelta(days=1), color="#eeeeee", zorder=0, linewidth=0)
-    ax.text(first + (last - first) / 2, 0.5, "No attack rows in the data here:\n"
-            "the sources itemise none, which is\nnot evidence that none happened",
-            transform=blended_transform_factory(ax.transData, ax.transAxes),
-            ha="center", va="center", fontsize=8.5, color="#777777")
+    return (first + (last - first) / 2, "No attack rows in the data here:\n"
+            "the sources itemise none, which is\nnot evidence that none happened")
 
 
 def _uncovered_runs(counts: pd.DataFrame) -> list[tuple[int, int]]:
@@ -245,44 +333,103 @@ def _uncovered_runs(counts: pd.DataFrame) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _mark_uncovered(ax, counts: pd.DataFrame) -> None:
+def _mark_uncovered(ax, counts: pd.DataFrame) -> tuple | None:
     """Shade the periods that no source declares it lists completely: a bar there is
-    what was reported, and an empty period is no evidence of quiet. The longest run
-    carries the explanation."""
+    what was reported, and an empty period is no evidence of quiet. Returns the note
+    for the longest run (its middle, its text), if any."""
     runs = _uncovered_runs(counts)
     for first, last in runs:
         ax.axvspan(counts["period_start"].iloc[first],
                    counts["period_end"].iloc[last] + pd.Timedelta(days=1),
                    color="#eeeeee", zorder=0, linewidth=0)
     if not runs:
-        return
+        return None
     first, last = max(runs, key=lambda r: (r[1] - r[0], -r[0]))
     if last - first < 1:
-        return
+        return None
     a, b = counts["period_start"].iloc[first], counts["period_end"].iloc[last]
-    ax.text(a + (b - a) / 2, 0.62, "Not covered by any source's complete list:\n"
-            "counts here are what was reported,\nand empty periods are not evidence of quiet",
-            transform=blended_transform_factory(ax.transData, ax.transAxes),
-            ha="center", va="center", fontsize=8.5, color="#666666", zorder=1,
-            bbox={"boxstyle": "square,pad=0.3", "facecolor": "#eeeeee",
-                  "edgecolor": "none", "alpha": 0.9})
+    return (a + (b - a) / 2, "Not covered by any source's complete list:\n"
+            "counts here are what was reported,\nand empty periods are not evidence of quiet")
 
 
-CLAIM_TOP, CLAIM_STEP = 0.76, 0.075
+def claim_title(claim) -> str:
+    """A claim's hover title: what it claims, over when, and where it comes from."""
+    text = f"{claim_label(claim)}, {claim_period(claim)}"
+    description = getattr(claim, "description", None)
+    if isinstance(description, str) and description:
+        text += f". {description}"
+    source = getattr(claim, "source_id", None)
+    if isinstance(source, str) and source:
+        text += f". Source: {source}"
+        quote = getattr(claim, "quote", None)
+        if isinstance(quote, str) and quote:
+            text += f", which says: \u201c{quote}\u201d"
+    return text
 
 
-def _draw_claim_brackets(ax, claims: pd.DataFrame, start, end) -> None:
-    top = blended_transform_factory(ax.transData, ax.transAxes)
-    for i, claim in enumerate(claims.itertuples(index=False)):
-        y = CLAIM_TOP - CLAIM_STEP * i
+def _claim_boxes(fig, ax, claims: pd.DataFrame, start, end, boxes: list,
+                 width: float) -> list:
+    """Each claim's label with its bracket under it, settled below the boxes above."""
+    placed = []
+    for claim in claims.itertuples(index=False):
         a, b = max(claim.period_start, start), min(claim.period_end, end)
-        ax.plot([a, a, b, b], [y - 0.02, y, y, y - 0.02], transform=top,
-                color=CLAIM_COLOR, linewidth=1.2, clip_on=False, zorder=4)
+        text = plain(f"{claim_label(claim)} over this span (a total, not per period)")
+        w, h = labels.text_size(fig, text, LABEL_PAD, **CLAIM_TEXT)
+        xa, xb = (labels.x_points(ax, mdates.date2num(d)) for d in (a, b))
         ha, _ = _text_side(ax, a)
-        ax.text(b if ha == "right" else a, y + 0.008,
-                plain(f" {claim_label(claim)} over this span (a total, not per period) "),
-                transform=top, fontsize=7.5, color=CLAIM_COLOR, ha=ha, va="bottom",
-                bbox=LABEL_BACKGROUND)
+        left = labels.inside(xb - w if ha == "right" else xa, w, width)
+        lo, hi = min(left, xa), max(left + w, xb)
+        box = labels.settle(boxes, labels.Box(lo, hi - lo, h + BRACKET))
+        placed.append((box, labels.Box(left, w, h, box.down), text, claim, a, b))
+    return placed
+
+
+def _draw_claims(fig, ax, placed: list) -> None:
+    along = labels.points_from_top(ax)
+    for box, label_box, text, claim, a, b in placed:
+        y = box.down + label_box.height + 1
+        titled(fig, ax.plot([a, a, b, b], [y + BRACKET - 1, y, y, y + BRACKET - 1],
+                            transform=along, color=CLAIM_COLOR, linewidth=1.2,
+                            clip_on=False, zorder=4, in_layout=False)[0], claim_title(claim))
+        _draw_label(ax, label_box, text, CLAIM_TEXT)
+
+
+def _place_labels(fig, ax, context, claims, note, start, end, data_top: float) -> list:
+    """Context labels, then claim brackets, then the chart's note, settled from the top
+    of the axes; the y limit then keeps `data_top` below the lowest of them. A chart
+    whose labels would take more than half its height grows taller instead. Returns the
+    boxes placed, for labels placed after them."""
+    ax.set_ylim(0, data_top * 1.25)
+    for _ in range(4):
+        width, height = labels.axes_size(ax)
+        boxes: list = []
+        context_placed = _context_boxes(fig, ax, context, boxes, width)
+        claims_placed = _claim_boxes(fig, ax, claims, start, end, boxes, width)
+        note_placed = None
+        if note is not None:
+            x, text = note
+            w, h = labels.text_size(fig, text, NOTE_PAD, **NOTE_TEXT)
+            left = labels.x_points(ax, mdates.date2num(x)) - w / 2
+            note_placed = (labels.settle(boxes, labels.Box(labels.inside(left, w, width),
+                                                           w, h)), text)
+        lowest = max((b.bottom for b in boxes), default=0.0) + labels.GAP
+        if lowest > 0.55 * height:
+            fig.set_figheight(fig.get_figheight() + (lowest / 0.55 - height) / 72)
+            continue
+        ax.set_ylim(0, data_top * height / max(height - lowest, 1.0))
+        # A new y limit may widen the tick labels and narrow the axes: place again.
+        if np.allclose(labels.axes_size(ax), (width, height), atol=0.5):
+            break
+    ax.set_ylim(0, data_top * height / max(height - lowest, 1.0))
+    for box, text in context_placed:
+        _draw_label(ax, box, text, CONTEXT_TEXT)
+    _draw_claims(fig, ax, claims_placed)
+    if note_placed is not None:
+        box, text = note_placed
+        _draw_label(ax, box, text, {**NOTE_TEXT, "color": "#666666"}, NOTE_PAD,
+                    {"boxstyle": "square,pad=0.3", "facecolor": "#eeeeee",
+                     "edgecolor": "none", "alpha": 0.9})
+    return boxes
 
 
 def _date_axis(ax) -> None:
@@ -321,7 +468,8 @@ def _frequency_alt(counts: pd.DataFrame, unit: str, claims: pd.DataFrame) -> str
 
 def cumulative_chart(cumulative: pd.DataFrame, *, claims: pd.DataFrame | None = None,
                      context: pd.DataFrame | None = None,
-                     title: str = "Cumulative attacks", source_line: str = "") -> Figure:
+                     title: str = "Cumulative attacks", source_line: str = "",
+                     freq: str | None = None) -> Figure:
     """Attacks counted since the window's start: the expected count as a step line, the
     band from attacks certainly to possibly counted by each day, and exactly dated
     attacks dashed. Claims whose period lies in the window are drawn at their period's
@@ -331,53 +479,126 @@ def cumulative_chart(cumulative: pd.DataFrame, *, claims: pd.DataFrame | None = 
     dates = pd.to_datetime(cumulative["date"])
     with house_style():
         fig, ax = _new_figure()
-        ax.fill_between(dates, cumulative["min"], cumulative["max"], step="post",
-                        color=UNCERTAIN_COLOR, linewidth=0,
-                        label="Range: certainly to possibly counted")
+        # The band is drawn period by period, so that each segment carries its title;
+        # an edge of its own colour closes the hairline between two segments.
+        band = {"color": UNCERTAIN_COLOR, "linewidth": 0.4, "edgecolor": UNCERTAIN_COLOR}
+        ax.fill_between([], [], [], label="Range: certainly to possibly counted", **band)
+        segments = _segments(cumulative, freq)
+        for a, b, text in segments:
+            days = dates.iloc[a:b + 1].tolist() + [dates.iloc[b] + pd.Timedelta(days=1)]
+            low = cumulative["min"].iloc[a:b + 1].tolist()
+            high = cumulative["max"].iloc[a:b + 1].tolist()
+            titled(fig, ax.fill_between(days, low + low[-1:], high + high[-1:], step="post",
+                                        **band), text)
         ax.step(dates, cumulative["expected"], where="post", color=EXACT_COLOR,
                 linewidth=2, label="Expected count")
         ax.step(dates, cumulative["exact"], where="post", color=EXACT_COLOR, linewidth=1,
                 linestyle=(0, (2, 2)), label="Exactly dated")
         shown = pd.DataFrame()
+        ax.set_ylabel("Attacks since the start of the window")
+        _date_axis(ax)
+        ax.set_title(plain(title))
+        if source_line:
+            add_source_line(fig, source_line)
+        marks: dict[tuple, list] = {}
         if len(dates):
             start, end = dates.iloc[0], dates.iloc[-1]
             shown = _claims_in(claims, start, end)
-            _mark_context(ax, context, start, end)
+            ax.set_xlim(start, end + pd.Timedelta(days=1))
+            ax.set_xlabel(f"Day, {short_day(start)} – {short_day(end)}")
             ymax = max(float(cumulative["max"].max()), 1.0)
             # Claims with the same mark share one label instead of overprinting.
-            marks: dict[tuple, list[str]] = {}
             for claim in shown.itertuples(index=False):
                 before = cumulative.loc[dates < claim.period_start, "expected"]
                 base = float(before.iloc[-1]) if len(before) else 0.0
                 lo = base + claim.count_min
                 hi = base + (claim.count_max if pd.notna(claim.count_max) else claim.count_min)
                 key = (min(claim.period_end, end), lo, hi, pd.isna(claim.count_max))
-                marks.setdefault(key, []).append(claim_label(claim))
-            for (x, lo, hi, open_ended), labels in marks.items():
-                ax.plot([x, x], [lo, hi], color=CLAIM_COLOR, linewidth=2, zorder=5)
-                ax.plot([x], [lo], marker="D", color=CLAIM_COLOR, zorder=5,
-                        label="Claimed total")
+                marks.setdefault(key, []).append(claim)
+            arrow = ymax * 0.15
+            for (x, lo, hi, open_ended), group in marks.items():
+                text = "\n".join(claim_title(c) for c in group)
+                titled(fig, ax.plot([x, x], [lo, hi], color=CLAIM_COLOR, linewidth=2,
+                                    zorder=5)[0], text)
+                titled(fig, ax.plot([x], [lo], marker="D", color=CLAIM_COLOR, zorder=5,
+                                    label="Claimed total")[0], text)
                 if open_ended:
-                    ax.annotate("", xy=(x, lo + ymax * 0.15), xytext=(x, lo),
+                    ax.annotate("", xy=(x, lo + arrow), xytext=(x, lo),
                                 arrowprops={"arrowstyle": "->", "color": CLAIM_COLOR})
-                ax.annotate(plain("; ".join(labels)), xy=(x, lo), xytext=(-8, 0),
-                            textcoords="offset points", ha="right", va="center",
-                            fontsize=7.5, color=CLAIM_COLOR, bbox=LABEL_BACKGROUND)
-                ymax = max(ymax, hi)
-            ax.set_ylim(0, ymax * 1.3)
-            ax.set_xlim(start, end + pd.Timedelta(days=1))
-            ax.set_xlabel(f"Day, {short_day(start)} – {short_day(end)}")
-        ax.set_ylabel("Attacks since the start of the window")
-        _date_axis(ax)
-        ax.set_title(plain(title))
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles, strict=True))
+                ymax = max(ymax, hi, lo + arrow if open_ended else hi)
+        handles, names = ax.get_legend_handles_labels()
+        unique = dict(zip(names, handles, strict=True))
         ax.legend(unique.values(), unique.keys(), loc="upper left",
                   bbox_to_anchor=(0, -0.14), ncols=4)
-        if source_line:
-            _source_line(fig, source_line)
+        if len(dates):
+            events = _context_in(context, start, end)
+            _draw_context_lines(fig, ax, events)
+            boxes = _place_labels(fig, ax, events, shown.iloc[0:0], None, start, end, ymax)
+            _place_claim_labels(fig, ax, marks, boxes)
+        else:
+            ax.set_ylim(0, 1)
+    set_data_table(fig, _segment_table(cumulative, segments),
+                numeric=("Exactly dated", "Certainly", "Possibly", "Expected"))
     fig.alt_text = _cumulative_alt(cumulative, shown)
     return fig
+
+
+def _segments(cumulative: pd.DataFrame, freq: str | None) -> list[tuple[int, int, str]]:
+    """The band's segments: the positions of each period's first and last day, and the
+    segment's title (the figures by the period's last day). Periods are the brief's
+    (`freq`), else weeks for a window of up to 120 days and months for a longer one."""
+    if cumulative.empty:
+        return []
+    dates = pd.to_datetime(cumulative["date"])
+    window = Window(dates.iloc[0], dates.iloc[-1])
+    freq = freq or ("week" if window.days <= 120 else "month")
+    bounds = period_bounds(window, freq)
+    first = dates.iloc[0]
+    segments = []
+    for a, b in zip(bounds["period_start"], bounds["period_end"], strict=True):
+        i, j = (pd.Timestamp(a) - first).days, (pd.Timestamp(b) - first).days
+        row = cumulative.iloc[j]
+        segments.append((i, j, f"{short_day(a)} – {short_day(b)}: by {short_day(b)}, "
+                               f"counted since {short_day(first)}: "
+                               + figures_text(row["exact"], row["min"], row["max"],
+                                              row["expected"])))
+    return segments
+
+
+def _segment_table(cumulative: pd.DataFrame, segments: list) -> pd.DataFrame:
+    """The count by the end of each period, for the periods in which it changed."""
+    rows, last = [], (0, 0, 0, 0.0)
+    for _, b, _ in segments:
+        row = cumulative.iloc[b]
+        now = (int(row["exact"]), int(row["min"]), int(row["max"]), round(row["expected"], 1))
+        if now != last:
+            rows.append({"By": short_day(row["date"]), "Exactly dated": now[0],
+                         "Certainly": now[1], "Possibly": now[2],
+                         "Expected": f"{row['expected']:.1f}"})
+        last = now
+    return pd.DataFrame(rows, columns=["By", "Exactly dated", "Certainly", "Possibly",
+                                       "Expected"])
+
+
+def _place_claim_labels(fig, ax, marks: dict, boxes: list) -> None:
+    """Each claim mark's label left of its marker, moved up or down, with a line to the
+    marker, where another label holds its place."""
+    width, height = labels.axes_size(ax)
+    top = ax.get_ylim()[1]
+    for (x, lo, _hi, _open), group in marks.items():
+        text = plain("; ".join(claim_label(c) for c in group))
+        w, h = labels.text_size(fig, text, LABEL_PAD, **CLAIM_TEXT)
+        mark_down = height * (1 - lo / top)
+        right = labels.x_points(ax, mdates.date2num(x)) - 8
+        box = labels.settle(boxes, labels.Box(labels.inside(right - w, w, width), w, h),
+                            wished=max(mark_down - h / 2, labels.GAP),
+                            limit=height - labels.GAP)
+        moved = abs(box.down + h / 2 - mark_down) > 2
+        ax.annotate(text, xy=(x, lo), xytext=(box.left + LABEL_PAD, box.down + LABEL_PAD),
+                    textcoords=labels.in_points(ax), ha="left", va="top",
+                    bbox=LABEL_BACKGROUND, zorder=6, in_layout=False, **CLAIM_TEXT,
+                    arrowprops={"arrowstyle": "-", "color": CLAIM_COLOR, "linewidth": 0.6,
+                                "shrinkA": 0, "shrinkB": 4} if moved else None)
 
 
 def _cumulative_alt(cumulative: pd.DataFrame, claims: pd.DataFrame) -> str:
@@ -407,13 +628,22 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
     with house_style():
         fig, ax = _new_figure(height=1.8 + 0.35 * max(len(rows), 1))
         y = np.arange(len(rows))
-        ax.barh(y, rows["exact"], color=EXACT_COLOR, label="Exactly dated", zorder=2)
-        ax.barh(y, np.maximum(rows["expected"] - rows["exact"], 0), left=rows["exact"],
-                color=UNCERTAIN_COLOR, hatch="////", edgecolor=EXACT_COLOR, linewidth=0,
-                label="Date uncertain (expected share)", zorder=2)
+        solid = ax.barh(y, rows["exact"], color=EXACT_COLOR, label="Exactly dated", zorder=2)
+        hatched = ax.barh(y, np.maximum(rows["expected"] - rows["exact"], 0),
+                          left=rows["exact"], color=UNCERTAIN_COLOR, hatch="////",
+                          edgecolor=EXACT_COLOR, linewidth=0,
+                          label="Date uncertain (expected share)", zorder=2)
         lo, hi = rows["min"].to_numpy(dtype=float), rows["max"].to_numpy(dtype=float)
-        ax.errorbar((lo + hi) / 2, y, xerr=(hi - lo) / 2, fmt="none", ecolor=RANGE_COLOR,
-                    elinewidth=0.9, capsize=2.5, zorder=3, label="Range")
+        ax.errorbar([np.nan], [np.nan], xerr=[np.nan], fmt="none", ecolor=RANGE_COLOR,
+                    elinewidth=0.9, capsize=2.5, label="Range")
+        for i, row in enumerate(rows.itertuples(index=False)):
+            text = (f"{label.capitalize()} {str(row.value).replace('_', ' ')}: "
+                    + figures_text(row.exact, row.min, row.max, row.expected))
+            titled(fig, solid.patches[i], text)
+            titled(fig, hatched.patches[i], text)
+            titled(fig, ax.plot([lo[i], hi[i]], [y[i]] * 2, color=RANGE_COLOR, linewidth=0.9,
+                                marker="|", markersize=5, markeredgewidth=0.9,
+                                zorder=3)[0], text)
         ax.set_yticks(y, [plain(v).replace("_", " ") for v in rows["value"]])
         ax.grid(axis="x")
         ax.grid(axis="y", visible=False)
@@ -426,12 +656,25 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
                   bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-BREAKDOWN_LEGEND_DROP,
                                              units="points"))
         note = f"{unknown} attack{'s' if unknown != 1 else ''} with unknown {label} not shown."
-        _source_line(fig, f"{note} {source_line}".strip())
+        add_source_line(fig, f"{note} {source_line}".strip())
+    set_data_table(fig, figures_table(breakdown, label.capitalize()),
+                numeric=("Exactly dated", "Certainly", "Possibly", "Expected"))
     known = ", ".join(f"{v} {e:.1f}" for v, e in zip(breakdown["value"],
                                                       breakdown["expected"], strict=True))
     fig.alt_text = (f"Bar chart of attacks by {label} (expected counts): {known}. "
                     f"{note}")
     return fig
+
+
+def figures_table(breakdown: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A breakdown's values with the four figures, as the brief's table shows them."""
+    return pd.DataFrame({
+        name: [str(v).replace("_", " ") for v in breakdown["value"]],
+        "Exactly dated": breakdown["exact"].astype(int).to_numpy(),
+        "Certainly": breakdown["min"].astype(int).to_numpy(),
+        "Possibly": breakdown["max"].astype(int).to_numpy(),
+        "Expected": [f"{x:.1f}" for x in breakdown["expected"]],
+    })
 
 
 def _svg_is_current(fig: Figure) -> bool:
@@ -440,7 +683,8 @@ def _svg_is_current(fig: Figure) -> bool:
 
 
 def to_svg(fig: Figure) -> bytes:
-    """The figure as SVG, byte-identical between runs (fixed salt, no date).
+    """The figure as SVG, byte-identical between runs (fixed salt, no date), with a
+    `<title>` in each mark the chart named (see `marks`).
 
     A brief both shows each chart and saves it: the SVG is drawn once, and drawn again
     only if the figure changed since. Matplotlib marks a figure `stale` when any of its
@@ -453,7 +697,7 @@ def to_svg(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     with house_style():
         fig.savefig(buffer, format="svg", metadata={"Date": None})
-    fig._brief_svg = buffer.getvalue()
+    fig._brief_svg = with_titles(buffer.getvalue(), mark_titles(fig))
     fig.stale = False
     return fig._brief_svg
 

@@ -141,16 +141,43 @@ def brief_info(meta: dict, fallback_title: str) -> dict:
     }
 
 
+# A chart's inline SVG, as `marks.inline_svg` writes it (no <svg> inside it).
+INLINE_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+
+
+def _parsed_around_charts(html: str, change) -> str:
+    """`change(soup)` applied to the HTML parsed with the charts' SVG set aside: the
+    HTML parser lower-cases SVG's names (viewBox, clipPath), and a chart holds no
+    table, script or image to change. An SVG that holds a script or an image is
+    parsed with the rest."""
+    charts: list[str] = []
+
+    def set_aside(match):
+        block = match.group(0)
+        if "<script" in block.lower() or "<img" in block.lower():
+            return block  # not a chart of ours: cleaned with the rest
+        charts.append(block)
+        return f"<!--chart-{len(charts) - 1}-->"
+
+    marked = INLINE_SVG.sub(set_aside, html)
+    soup = BeautifulSoup(marked, features="html.parser")
+    change(soup)
+    return re.sub(r"<!--chart-(\d+)-->", lambda m: charts[int(m.group(1))]
+                  if int(m.group(1)) < len(charts) else m.group(0), str(soup))
+
+
 def mark_long_tables(html: str) -> str:
     """Add the class `long-table` to tables of more than LONG_TABLE_ROWS rows, so the
     stylesheet lets them break across pages."""
     if html.count("<tr") <= LONG_TABLE_ROWS:
         return html
-    soup = BeautifulSoup(html, features="html.parser")
-    for table in soup.find_all("table"):
-        if len(table.find_all("tr")) > LONG_TABLE_ROWS:
-            table["class"] = [*table.get("class", []), "long-table"]
-    return str(soup)
+
+    def mark(soup):
+        for table in soup.find_all("table"):
+            if len(table.find_all("tr")) > LONG_TABLE_ROWS:
+                table["class"] = [*table.get("class", []), "long-table"]
+
+    return _parsed_around_charts(html, mark)
 
 
 class BriefMetadataPreprocessor(Preprocessor):
@@ -249,15 +276,17 @@ def without_scripts_and_with_alt_text(html: str) -> str:
     has_script = "<script" in html.lower()
     if not has_script and not IMAGE_WITHOUT_ALT.search(html):
         return html
-    soup = BeautifulSoup(html, features="html.parser")
-    # Defence in depth: an HTML output or markdown cell may carry a script; the page's
-    # Content-Security-Policy would block it, and here it goes.
-    for element in soup.find_all("script"):
-        element.decompose()
-    for image in soup.find_all("img"):
-        if "alt" not in image.attrs:
-            image.attrs["alt"] = NO_ALT_TEXT
-    return str(soup)
+
+    def clean(soup):
+        # Defence in depth: an HTML output or markdown cell may carry a script; the
+        # page's Content-Security-Policy would block it, and here it goes.
+        for element in soup.find_all("script"):
+            element.decompose()
+        for image in soup.find_all("img"):
+            if "alt" not in image.attrs:
+                image.attrs["alt"] = NO_ALT_TEXT
+
+    return _parsed_around_charts(html, clean)
 
 
 @functools.cache

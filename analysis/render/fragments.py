@@ -8,8 +8,6 @@ repr, so executed notebooks stay byte-identical between runs.
 
 from __future__ import annotations
 
-import base64
-
 import pandas as pd
 
 from ..counting.frequency import Window
@@ -17,6 +15,7 @@ from ..dates import long_day as day
 from ..inputs.contract import describe_filters
 from ..inputs.provenance import source_titles
 from .charts import to_svg
+from .marks import inline_svg
 from .text import count_range, esc
 
 
@@ -93,12 +92,19 @@ def key_numbers(summary: dict) -> Fragment:
 
 
 def figure(fig, caption: str) -> Fragment:
-    """A chart embedded as SVG, with its alt text and a caption."""
+    """A chart as inline SVG, each of its marks titled with its figures (the reader's
+    pointer shows them), with its alt text, a caption and, after it, the numbers it
+    draws as a table that opens on demand (`<details>`; printed open)."""
     caption = caption.strip()
-    data = base64.b64encode(to_svg(fig)).decode("ascii")
     alt = getattr(fig, "alt_text", "") or caption
-    return Fragment(f'<figure class="chart"><img src="data:image/svg+xml;base64,{data}" '
-                    f'alt="{esc(alt)}"><figcaption>{esc(caption)}</figcaption></figure>',
+    data = getattr(fig, "data_table", None)
+    numbers = ""
+    if data is not None and len(data[0]):
+        frame, numeric = data
+        numbers = (f'<details class="chart-data"><summary>The numbers behind this chart'
+                   f"</summary>{table(frame, numeric=numeric).html}</details>")
+    return Fragment(f'<figure class="chart">{inline_svg(to_svg(fig), alt)}'
+                    f"<figcaption>{esc(caption)}</figcaption></figure>{numbers}",
                     text=f"Figure: {caption}")
 
 
