@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, handover
-from .counting import coverage, figures
+from .counting import coverage, figures, trend
 from .counting.frequency import Window
 from .counting.merged import Merged, merge
 from .dates import parse_iso_day
@@ -24,7 +24,7 @@ from .inputs import contract, load, match
 from .inputs.provenance import source_titles
 
 FREQUENCIES = ("month", "week")
-BREAKDOWN_COLUMNS = ("region", "target_type", "weapon")
+BREAKDOWN_COLUMNS = ("region", "governorate", "target_type", "weapon")
 
 
 @dataclass
@@ -199,10 +199,29 @@ def resolve_window(start, as_of, attacks: pd.DataFrame, sources: pd.DataFrame) -
     return Window(first, last)
 
 
+def check_breakdowns(breakdowns) -> tuple[str, ...]:
+    """The columns a brief breaks its counts down by: a list of them (one name alone is
+    a list of one; an empty list, none). Each must be one of BREAKDOWN_COLUMNS."""
+    names = [breakdowns] if isinstance(breakdowns, str) else breakdowns
+    if not isinstance(names, list | tuple):
+        raise ParameterError("breakdowns", breakdowns, "must be a list of columns, from: "
+                             + ", ".join(BREAKDOWN_COLUMNS))
+    names = [str(n).strip() for n in names if str(n).strip()]
+    for name in names:
+        if name not in BREAKDOWN_COLUMNS:
+            raise ParameterError("breakdowns", name, "not a column a brief breaks down by; "
+                                 "one of: " + ", ".join(BREAKDOWN_COLUMNS))
+    return tuple(dict.fromkeys(names))
+
+
 def check_parameters(parameters: dict, inputs: Inputs) -> Window:
     """What the notebook's first cells check, done before any kernel starts: the
-    frequency, the window and the comparison day. Returns the window."""
+    frequency, the breakdowns, the trend's periods, the window and the comparison day.
+    Returns the window."""
     check_freq(parameters.get("freq", "month"))
+    check_breakdowns(parameters.get("breakdowns", list(BREAKDOWN_COLUMNS)))
+    for name in ("trend_recent", "trend_baseline"):
+        trend.check_periods(name, parameters.get(name, 0), 1)
     window = resolve_window(parameters.get("start", ""), parameters.get("as_of", ""),
                             inputs.attacks, inputs.sources)
     in_window(parameters.get("compare_at", ""), window)
@@ -258,10 +277,11 @@ def exactly_dated(attacks: pd.DataFrame) -> int:
     return int((attacks["date_start"] == attacks["date_end"]).sum())
 
 
-def source_line(inputs: Inputs) -> str:
-    """The line under every chart: where the data come from and how exact they are."""
-    attacks = inputs.attacks
-    exact = exactly_dated(attacks)
+def source_line(inputs: Inputs, summary: dict) -> str:
+    """The line under every chart: where the data come from and how exact they are, of
+    the same attacks as the key numbers (distinct attacks in the window, `summarise`)."""
+    from .render.text import count_range
+
     titles = source_titles(inputs.sources)
     if len(titles) > 3:
         origin = f"Sources: {len(titles)} documents and reports, listed in the brief."
@@ -269,8 +289,10 @@ def source_line(inputs: Inputs) -> str:
         origin = "Source: " + "; ".join(titles) + "."
     else:
         origin = "Source: " + ", ".join(Path(n).name for n in inputs.names) + "."
-    return (f"{origin} {exact} of {len(attacks)} attacks in the data are exactly dated; "
-            f"the rest carry date windows.")
+    counted = count_range(summary["attacks_min"], summary["attacks_max"])
+    return (f"{origin} Of the {counted} distinct attacks in the window, "
+            f"{summary['attacks_exact']} {'is' if summary['attacks_exact'] == 1 else 'are'} "
+            "dated to the day; the others carry date windows.")
 
 
 def duplicate_decisions(inputs: Inputs) -> dict[str, int]:
@@ -343,9 +365,11 @@ def claims_against_data(claims: pd.DataFrame, merged: Merged) -> pd.DataFrame:
 
 
 def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, charts: dict,
-                  attacks: pd.DataFrame, window: Window) -> Path:
+                  attacks: pd.DataFrame, window: Window,
+                  attack_lines: pd.DataFrame | None = None) -> Path:
     """Write the data behind every chart: counts.csv, summary.json, each figure as SVG
-    and PNG under figures/, and attack-ids.csv, which the next edition compares with.
+    and PNG under figures/, attack-ids.csv, which the next edition compares with, and
+    attacks.csv, every line of the brief's table of attacks (`listing`) when given.
     Files are replaced whole, never left half-written."""
     from .editions import ATTACK_IDS, attack_ids
     from .render.charts import to_png, to_svg
@@ -360,6 +384,9 @@ def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, charts: dict,
     write_atomic(out / "summary.json",
                   (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode())
     write_atomic(out / ATTACK_IDS, attack_ids(attacks, window))
+    if attack_lines is not None:
+        write_atomic(out / config.ATTACK_LIST_FILE,
+                     attack_lines.to_csv(index=False, lineterminator="\n").encode())
     for name, fig in charts.items():
         write_atomic(out / "figures" / f"{name}.svg", to_svg(fig))
         write_atomic(out / "figures" / f"{name}.png", to_png(fig))

@@ -193,3 +193,23 @@ def sources_list(sources: pd.DataFrame, *tables: pd.DataFrame) -> Fragment:
                         "the attack table is the only input.</p></section>", text="sources")
     return Fragment(f'<section class="sources"><ol>{"".join(items)}</ol></section>',
                     text="sources")
+
+
+def trend_table(trend) -> Fragment:
+    """The trend's two sides (`counting.trend.Trend`): span, covered days, distinct
+    attacks on them, and the weekly rate over them."""
+    rows = []
+    for name, side in (("Latest", trend.recent), ("Before", trend.baseline)):
+        span = f"{day(side.start)} – {day(side.end)}" if side.start is not None else "none"
+        lo, hi = side.rate(side.min), side.rate(side.max)
+        rows.append({
+            "Span": f"{name}: {span}", trend.freq.capitalize() + "s": side.periods,
+            "Days covered": side.days,
+            "Certain–possible": count_range(side.min, side.max),
+            "Expected": f"{side.expected:.1f}",
+            "Per week": "no rate" if lo is None else
+                        f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}–{hi:.2f}",
+        })
+    shown = pd.DataFrame(rows)
+    return table(shown, f"The latest {trend.freq}s against those before: {trend.verdict}",
+                 numeric=tuple(shown.columns[1:]))
