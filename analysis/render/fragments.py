@@ -110,7 +110,7 @@ def table(frame: pd.DataFrame, caption: str = "", numeric: tuple[str, ...] = ())
 
 
 def claims_table(comparison: pd.DataFrame) -> Fragment:
-    """Claims from the sources beside what the attack rows say for the same period."""
+    """Claims from the sources beside the distinct attacks counted in the same period."""
     shown = pd.DataFrame({
         "ID": comparison["claim_id"],
         "Claim": comparison["description"],
@@ -123,7 +123,7 @@ def claims_table(comparison: pd.DataFrame) -> Fragment:
                                        strict=True)],
         "Data: expected": [f"{x:.1f}" for x in comparison["data_expected"]],
     })
-    return table(shown, "Claims in the sources against the attack rows, same period",
+    return table(shown, "Claims in the sources against the distinct attacks counted, same period",
                  numeric=("Claimed", "Data: certain–possible", "Data: expected"))
 
 
