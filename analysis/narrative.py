@@ -4,6 +4,7 @@ from the summary (`brief.summarise`), never written by hand."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from .counting.frequency import Window
 from .counting.trend import MIN_ATTACKS, Side, Trend
 from .dates import long_day
 from .inputs.contract import describe_filters
-from .render.text import count_range
+from .render.text import count_range, esc
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -285,6 +286,13 @@ def trend_sentence(trend: Trend) -> str:
     return text
 
 
+def _literal(value) -> str:
+    """A value from the data as inert text in a Markdown sentence: HTML escaped, and
+    every character Markdown gives a meaning to taken literally. Governorates are free
+    text, so a breakdown sentence can carry anything."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", esc(value))
+
+
 def breakdown_sentence(by_value: pd.DataFrame) -> str:
     """For a column with too few known values to chart: say what is known instead."""
     label = by_value.attrs.get("column", "value").replace("_", " ")
@@ -292,8 +300,8 @@ def breakdown_sentence(by_value: pd.DataFrame) -> str:
     known = int(by_value["max"].sum())
     if known == 0:
         return f"No attack in the window has a known {label}."
-    values = ", ".join(f"{v} ({int(n)})" for v, n in zip(by_value["value"], by_value["max"],
-                                                          strict=True))
+    values = ", ".join(f"{_literal(v)} ({int(n)})" for v, n in
+                       zip(by_value["value"], by_value["max"], strict=True))
     return (f"Only {known} of {known + unknown} attacks possibly in the window "
             f"{'has' if known == 1 else 'have'} a known {label}: {values}. "
             "Too few known values to chart.")

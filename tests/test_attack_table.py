@@ -146,3 +146,17 @@ def test_breakdowns_are_the_standard_list_or_a_chosen_one():
     with pytest.raises(ParameterError) as info:
         brief.check_parameters({"start": "2021-01-20", "breakdowns": ["target"]}, inputs)
     assert info.value.value == "target"
+
+
+def test_a_governorate_too_few_to_chart_is_named_as_inert_text(tmp_path):
+    """Governorates are free text: the sentence that names them instead of a chart is
+    Markdown, so a value in it must neither become HTML nor formatting."""
+    from analysis import narrative
+    from analysis.counting import figures
+
+    inputs, window = small(tmp_path, ['a,2021-02-01,2021-02-01,x,'],
+                           header="event_id,date_start,date_end,governorate,selection")
+    inputs.attacks.loc[0, "governorate"] = '<img src=x onerror="alert(1)"> *Anbar*'
+    sentence = narrative.breakdown_sentence(figures.breakdown(inputs.merged, "governorate",
+                                                              window))
+    assert "<img" not in sentence and "&lt;img" in sentence and r"\*Anbar\*" in sentence
