@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, handover
-from .counting import coverage, figures
+from .counting import coverage, figures, trend
 from .counting.frequency import Window, awaiting_review, confirmed, possibly_in
 from .counting.merged import Merged, merge
 from .dates import day_problem
@@ -24,7 +24,7 @@ from .inputs import contract, load, match
 from .inputs.provenance import source_titles
 
 FREQUENCIES = ("month", "week")
-BREAKDOWN_COLUMNS = ("region", "target_type", "weapon")
+BREAKDOWN_COLUMNS = ("region", "governorate", "target_type", "weapon")
 
 
 @dataclass
@@ -206,10 +206,25 @@ def resolve_window(start, as_of, attacks: pd.DataFrame, sources: pd.DataFrame) -
     return Window(first, last)
 
 
+def check_breakdowns(breakdowns) -> tuple[str, ...]:
+    """The columns a brief breaks its counts down by: a list of them (one name alone is
+    a list of one; an empty list, none). Each must be one of BREAKDOWN_COLUMNS."""
+    names = [breakdowns] if isinstance(breakdowns, str) else breakdowns
+    if not isinstance(names, list | tuple):
+        raise ParameterError("breakdowns", breakdowns, "must be a list of columns, from: "
+                             + ", ".join(BREAKDOWN_COLUMNS))
+    names = [str(n).strip() for n in names if str(n).strip()]
+    for name in names:
+        if name not in BREAKDOWN_COLUMNS:
+            raise ParameterError("breakdowns", name, "not a column a brief breaks down by; "
+                                 "one of: " + ", ".join(BREAKDOWN_COLUMNS))
+    return tuple(dict.fromkeys(names))
+
+
 def check_parameters(parameters: dict, inputs: Inputs) -> Window:
     """What the notebook's first cells check, done before any kernel starts: the
-    frequency, the window and the comparison day. Returns the window; raises the first
-    problem (`parameter_problems` gives them all)."""
+    frequency, the breakdowns, the trend's periods, the window and the comparison day.
+    Returns the window; raises the first problem (`parameter_problems` gives them all)."""
     window, problems = parameter_problems(parameters, inputs)
     if problems:
         raise problems[0]
@@ -218,8 +233,8 @@ def check_parameters(parameters: dict, inputs: Inputs) -> Window:
 
 def parameter_problems(parameters: dict, inputs: Inputs) -> tuple[Window | None,
                                                                   list[ParameterError]]:
-    """Every problem of the frequency, the window's days and the comparison day at once,
-    and the window (None when it cannot be made)."""
+    """Every problem of the frequency, the breakdowns, the trend's periods, the window's
+    days and the comparison day at once, and the window (None when it cannot be made)."""
     problems = []
 
     def attempt(check, *args):
@@ -230,6 +245,9 @@ def parameter_problems(parameters: dict, inputs: Inputs) -> tuple[Window | None,
             return None
 
     attempt(check_freq, parameters.get("freq", "month"))
+    attempt(check_breakdowns, parameters.get("breakdowns", list(BREAKDOWN_COLUMNS)))
+    for name in ("trend_recent", "trend_baseline"):
+        attempt(trend.check_periods, name, parameters.get(name, 0), 1)
     days_ok = [attempt(parse_day, name, parameters[name]) is not None
                for name in ("start", "as_of", "compare_at")
                if str(parameters.get(name) or "").strip()]
@@ -302,11 +320,11 @@ def unselected_rows(inputs: Inputs) -> int:
                if "selection" in t)
 
 
-def source_line(inputs: Inputs) -> str:
-    """The line under every chart: where the data come from and how exact they are."""
-    attacks = inputs.attacks
-    exact = exactly_dated(attacks)
-    review = int(awaiting_review(attacks).sum())
+def source_line(inputs: Inputs, summary: dict) -> str:
+    """The line under every chart: where the data come from and how exact they are, of
+    the same attacks as the key numbers (distinct attacks in the window, `summarise`)."""
+    from .render.text import count_range
+
     titles = source_titles(inputs.sources)
     if len(titles) > 3:
         origin = f"Sources: {len(titles)} documents and reports, listed in the brief."
@@ -314,12 +332,16 @@ def source_line(inputs: Inputs) -> str:
         origin = "Source: " + "; ".join(titles) + "."
     else:
         origin = "Source: " + ", ".join(Path(n).name for n in inputs.names) + "."
-    if review:
-        return (f"{origin} {exact} of {len(attacks) - review} attacks in the data are "
-                f"exactly dated, and {review} more event{'s await' if review != 1 else ' awaits'}"
-                " review; the rest carry date windows.")
-    return (f"{origin} {exact} of {len(attacks)} attacks in the data are exactly dated; "
-            f"the rest carry date windows.")
+    counted = count_range(summary["attacks_min"], summary["attacks_max"])
+    exact = summary["attacks_exact"]
+    line = (f"{origin} Of the {counted} distinct attacks in the window, "
+            f"{exact} {'is' if exact == 1 else 'are'} dated to the day; the others carry "
+            "date windows.")
+    waiting = summary.get("awaiting_review") or 0
+    if waiting:
+        line += (f" The upper figure includes {waiting} event"
+                 f"{'s' if waiting != 1 else ''} awaiting review.")
+    return line
 
 
 def duplicate_decisions(inputs: Inputs) -> dict[str, int]:
@@ -399,9 +421,11 @@ def claims_against_data(claims: pd.DataFrame, merged: Merged) -> pd.DataFrame:
 
 
 def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, charts: dict,
-                  attacks: pd.DataFrame, window: Window) -> Path:
+                  attacks: pd.DataFrame, window: Window,
+                  attack_lines: pd.DataFrame | None = None) -> Path:
     """Write the data behind every chart: counts.csv, summary.json, each figure as SVG
-    and PNG under figures/, and attack-ids.csv, which the next edition compares with.
+    and PNG under figures/, attack-ids.csv, which the next edition compares with, and
+    attacks.csv, every line of the brief's table of attacks (`listing`) when given.
     Files are replaced whole, never left half-written."""
     from .editions import ATTACK_IDS, attack_ids
     from .render.charts import to_png, to_svg
@@ -416,6 +440,9 @@ def write_outputs(output_dir, counts: pd.DataFrame, summary: dict, charts: dict,
     write_atomic(out / "summary.json",
                   (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode())
     write_atomic(out / ATTACK_IDS, attack_ids(attacks, window))
+    if attack_lines is not None:
+        write_atomic(out / config.ATTACK_LIST_FILE,
+                     attack_lines.to_csv(index=False, lineterminator="\n").encode())
     for name, fig in charts.items():
         write_atomic(out / "figures" / f"{name}.svg", to_svg(fig))
         write_atomic(out / "figures" / f"{name}.png", to_png(fig))

@@ -36,6 +36,11 @@ MPLSTYLE = RENDER_DIR / "house.mplstyle"
 # The page listing every brief, at the top of a build's output folder (render/index.py).
 INDEX_FILE = "index.html"
 
+# The attacks behind a brief's numbers (listing.py): the brief lists the most recent of
+# them, as many as a reader can use, and this file beside it holds them all.
+ATTACK_LIST_FILE = "attacks.csv"
+ATTACK_LIST_SHOWN = 300
+
 # Where the notebook writes when run by hand in Jupyter with its defaults (git-ignored).
 NOTEBOOK_RUN_DIR = REPORTS_DIR / "notebook-run"
 

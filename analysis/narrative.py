@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 
 from .brief import Coverage, Inputs, duplicate_decisions
+from .counting import frequency
 from .counting.frequency import Window
+from .counting.trend import MIN_ATTACKS, Side, Trend
 from .dates import long_day
 from .inputs.contract import describe_filters
-from .render.text import esc_markdown
+from .render.text import count_range, esc_markdown
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -258,25 +260,30 @@ def comparison_sentence(before_after: pd.DataFrame, covered: Coverage) -> str:
     return text + (f", a ratio of {ratio:.2f}." if not math.isnan(ratio) else ".")
 
 
-def uncertainty_sentence(attacks: pd.DataFrame) -> str:
+def uncertainty_sentence(attacks: pd.DataFrame, window: Window) -> str:
+    """How many of the distinct attacks possibly in the window carry a date window
+    rather than a day, and how long those windows are."""
+    attacks = attacks[frequency.possibly_in(attacks, window)]
     if attacks.empty:
-        return "The data hold no attacks."
+        return "No attack in the data can fall in the window."
     lengths = (attacks["date_end"] - attacks["date_start"]).dt.days + 1
     windowed = lengths[lengths > 1]
     n = len(attacks)
     if windowed.empty:
-        return f"All {n} attack rows are dated to the day."
+        return f"All {n} distinct attacks possibly in the window are dated to the day."
     shortest, longest = int(windowed.min()), int(windowed.max())
     spread = (f"Each of those windows is {shortest} days long." if shortest == longest
               else f"Their windows run from {shortest} to {longest} days "
                    f"(median {windowed.median():g}).")
-    return (f"In these data, {len(windowed)} of {n} attack rows "
-            f"({100 * len(windowed) / n:.0f}%) carry a date window rather than a day. "
-            + spread + _commonest_window(attacks[(lengths > 1).to_numpy()]))
+    return (f"Of the {_plural(n, 'distinct attack')} possibly in the window, "
+            f"{len(windowed)} ({100 * len(windowed) / n:.0f}%) "
+            f"{'carries' if len(windowed) == 1 else 'carry'} a date window rather than a "
+            "day. " + spread
+            + _commonest_window(attacks[(lengths > 1).to_numpy()]))
 
 
 def _commonest_window(windowed: pd.DataFrame) -> str:
-    """An example from the data: the window most rows share, when several do."""
+    """An example from the data: the window most attacks share, when several do."""
     shared = windowed.groupby(["date_start", "date_end"]).size()
     if shared.empty or shared.max() < 2:
         return ""
@@ -284,6 +291,82 @@ def _commonest_window(windowed: pd.DataFrame) -> str:
     which = f"All {rows}" if rows == len(windowed) else f"For example, {rows} of them"
     return (f" {which} are known only to fall between {long_day(start)} and "
             f"{long_day(end)}.")
+
+
+
+def population_note(inputs: Inputs, window: Window) -> str:
+    """The one sentence that says how the tables' rows became the attacks every number
+    of the brief counts, when they differ: rows decided the same attack, and attacks
+    that cannot fall in the window. Empty when every row is an attack in the window."""
+    rows = sum(len(t) for t in inputs.tables)
+    attacks = len(inputs.attacks)
+    inside = int(frequency.possibly_in(inputs.attacks, window).sum())
+    if rows == attacks == inside:
+        return ""
+    parts = []
+    if attacks != rows:
+        parts.append("rows decided the same attack make them "
+                     + _plural(attacks, "distinct attack"))
+    if inside != attacks:
+        outside = attacks - inside
+        parts.append(f"{_plural(outside, 'attack')} {'falls' if outside == 1 else 'fall'} "
+                     f"wholly outside the window, which leaves {inside}")
+    return (f"**Rows and attacks.** The attack tables hold {_plural(rows, 'row')}; "
+            + "; ".join(parts) + ". Every number of this brief, in the key numbers, charts, "
+            "captions and tables, counts those distinct attacks in the window.")
+
+
+def trend_sentence(trend: Trend) -> str:
+    """The trend's verdict in words, and why, in numbers."""
+    unit = trend.freq
+    recent, baseline = trend.recent, trend.baseline
+
+    def side(s: Side, name: str) -> str:
+        if s.start is None:
+            return f"{name} has no {unit} to compare with"
+        span = f"{long_day(s.start)} – {long_day(s.end)}"
+        got = _plural(s.periods, unit) if s.periods == s.asked else (
+            f"{_plural(s.periods, unit)} (of {s.asked} asked; the window begins there)")
+        if not s.days:
+            return f"{name}, {got}, {span}, has no day that a source declares it covers"
+        lo, hi = s.rate(s.min), s.rate(s.max)
+        counted = count_range(s.min, s.max)
+        rates = f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}–{hi:.2f}"
+        return (f"{name}, {got}, {span}, holds {counted} distinct "
+                f"attack{'s' if s.max != 1 else ''} on {_plural(s.days, 'covered day')} "
+                f"(expected {s.expected:.1f}): {rates} a week")
+
+    text = (f"{side(recent, 'The latest span')}; "
+            f"{side(baseline, 'the span before it')}. ")
+    r_lo, r_hi, b_lo, b_hi = (recent.rate(recent.min), recent.rate(recent.max),
+                              baseline.rate(baseline.min), baseline.rate(baseline.max))
+    if trend.reason == "no covered day":
+        text += "No rate can be taken where no day is covered, so the brief cannot tell."
+    elif trend.reason == "no rows":
+        text += ("No source declares what it covers, and a span without attack rows may "
+                 "be one that no source looked at, so the brief cannot tell.")
+    elif trend.verdict == "higher":
+        text += (f"Even at its lowest the latest rate ({r_lo:.2f} a week) is above the "
+                 f"highest the span before allows ({b_hi:.2f}): **higher**, wherever in "
+                 "their windows the undated attacks fell.")
+    elif trend.verdict == "lower":
+        text += (f"Even at its highest the latest rate ({r_hi:.2f} a week) is below the "
+                 f"lowest the span before allows ({b_lo:.2f}): **lower**, wherever in "
+                 "their windows the undated attacks fell.")
+    elif trend.reason == "too few":
+        text += (f"A change is called only where the span it rests on certainly holds at "
+                 f"least {MIN_ATTACKS} attacks (as ACLED's trend map calls no change on five "
+                 f"events or fewer); here the latest span certainly holds {recent.min} and the "
+                 f"span before {baseline.min}, so the brief **cannot tell**.")
+    else:
+        text += (f"The ranges overlap ({r_lo:.2f}–{r_hi:.2f} a week against "
+                 f"{b_lo:.2f}–{b_hi:.2f}): some placings of the undated attacks give a "
+                 "higher latest rate and others do not, so the data show **no clear "
+                 "change**.")
+    if not trend.coverage_declared and trend.reason != "no rows":
+        text += (" No source declares what it covers, so both rates are of what was "
+                 "reported, not totals.")
+    return text
 
 
 def breakdown_sentence(by_value: pd.DataFrame) -> str:

@@ -9,13 +9,14 @@ import papermill
 import pytest
 
 from analysis import brief, config
-from analysis.counting import frequency
+from analysis.counting import frequency, trend
 from analysis.inputs import load
 
 NOTEBOOK = config.NOTEBOOK
 PARAMETERS = ["data_path", "matches_path", "claims_path", "context_path", "sources_path",
-              "start", "as_of", "freq", "compare_at", "region", "governorate", "target_type",
-              "weapon", "title", "output_dir", "previous_edition"]
+              "start", "as_of", "freq", "compare_at", "trend_recent", "trend_baseline",
+              "breakdowns", "region", "governorate", "target_type", "weapon", "title",
+              "output_dir", "previous_edition"]
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,20 @@ def test_article_data_weekly_since_inauguration(tmp_path, dataset):
     for name in ("frequency", "cumulative"):
         assert (out / "figures" / f"{name}.svg").stat().st_size > 0
         assert (out / "figures" / f"{name}.png").stat().st_size > 0
+    # The trend: the last 4 weeks against the 9 before them (the window has 13); Balad
+    # (4 April) is in them, and 28 of the 91 days of each of the 19 undated windows.
+    assert summary["trend"]["recent"] == {"start": "2021-03-24", "end": "2021-04-20",
+                                          "days": 28, "min": 1, "max": 20,
+                                          "expected": pytest.approx(1 + 19 * 28 / 91)}
+    assert summary["trend"]["baseline"]["start"] == "2021-01-20"
+    assert summary["trend"]["verdict"] == "cannot tell"
+    listed = pd.read_csv(out / "attacks.csv")
+    assert len(listed) == 20 and listed["Attack ids"].is_unique
+    html = "".join(o.get("data", {}).get("text/html", "") for c in
+                   nbformat.read(tmp_path / "run.ipynb", as_version=4).cells
+                   for o in c.get("outputs", []))
+    assert "The latest weeks against those before: cannot tell" in html
+    assert '<section class="attack-list">' in html and "USIRQ-2021-020" in html
 
 
 @pytest.mark.slow
@@ -129,6 +144,23 @@ def test_user_event_list_with_only_required_columns(tmp_path):
     assert summary["sources"] == []
     assert len(pd.read_csv(out / "counts.csv")) == 3
     assert not (out / "figures" / "breakdown-region.svg").exists()
+
+
+@pytest.mark.slow
+def test_breakdowns_choose_the_charts_a_brief_draws(tmp_path, dataset):
+    data = tmp_path / "mine.csv"
+    data.write_text("event_id,date_start,date_end,governorate,weapon\n"
+                    "a,2020-01-03,2020-01-03,Anbar,rocket\nb,2020-01-10,2020-01-10,Erbil,drone\n"
+                    "c,2020-03-01,2020-03-01,Erbil,rocket\n")
+    out = run(tmp_path, data_path=str(data), claims_path="", context_path="",
+              sources_path="", start="2020-01-01", compare_at="",
+              breakdowns=["governorate"])
+    assert sorted(p.name for p in (out / "figures").glob("breakdown-*.svg")) == [
+        "breakdown-governorate.svg"]
+    with pytest.raises(papermill.PapermillExecutionError) as info:
+        run(tmp_path, data_path=str(data), claims_path="", context_path="",
+            sources_path="", start="2020-01-01", breakdowns=["province"])
+    assert info.value.ename == "ParameterError" and "province" in info.value.evalue
 
 
 @pytest.mark.slow
@@ -173,7 +205,10 @@ def test_committed_briefs_match_the_data(name):
     folder = config.REPORTS_DIR / name
     committed = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     expected = brief.summarise(inputs, window, params["freq"], covered, title=params["title"])
-    assert committed == {**expected, "previous_edition": None}  # the committed are first
+    latest = trend.compare(inputs.merged, window, params["freq"], covered.days,
+                           coverage_declared=covered.declared)
+    assert committed == {**expected, "previous_edition": None,  # the committed are first
+                         "trend": latest.as_dict()}
     counts = pd.read_csv(folder / "counts.csv")
     truth = brief.per_period(inputs, window, params["freq"], covered)
     columns = ["exact", "min", "max", "covered"]

@@ -34,9 +34,9 @@ def warm_up() -> None:
     import matplotlib
     import pandas  # noqa: F401
 
-    from analysis import brief, editions, filters, narrative  # noqa: F401
-    from analysis.counting import figures  # noqa: F401
-    from analysis.render import charts, fragments  # noqa: F401
+    from analysis import brief, editions, filters, listing, narrative  # noqa: F401
+    from analysis.counting import figures, trend  # noqa: F401
+    from analysis.render import attack_table, charts, fragments  # noqa: F401
 
     _baseline.update(rc=dict(matplotlib.rcParams), warnings=list(warnings.filters),
                      environ=dict(os.environ))

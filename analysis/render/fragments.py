@@ -122,7 +122,7 @@ def table(frame: pd.DataFrame, caption: str = "", numeric: tuple[str, ...] = ())
 
 
 def claims_table(comparison: pd.DataFrame) -> Fragment:
-    """Claims from the sources beside what the attack rows say for the same period."""
+    """Claims from the sources beside the distinct attacks counted in the same period."""
     shown = pd.DataFrame({
         "ID": comparison["claim_id"],
         "Claim": comparison["description"],
@@ -135,7 +135,7 @@ def claims_table(comparison: pd.DataFrame) -> Fragment:
                                        strict=True)],
         "Data: expected": [f"{x:.1f}" for x in comparison["data_expected"]],
     })
-    return table(shown, "Claims in the sources against the attack rows, same period",
+    return table(shown, "Claims in the sources against the distinct attacks counted, same period",
                  numeric=("Claimed", "Data: certain–possible", "Data: expected"))
 
 
@@ -209,3 +209,23 @@ def sources_list(sources: pd.DataFrame, *tables: pd.DataFrame) -> Fragment:
                         "the attack table is the only input.</p></section>", text="sources")
     return Fragment(f'<section class="sources"><ol>{"".join(items)}</ol></section>',
                     text="sources")
+
+
+def trend_table(trend) -> Fragment:
+    """The trend's two sides (`counting.trend.Trend`): span, covered days, distinct
+    attacks on them, and the weekly rate over them."""
+    rows = []
+    for name, side in (("Latest", trend.recent), ("Before", trend.baseline)):
+        span = f"{day(side.start)} – {day(side.end)}" if side.start is not None else "none"
+        lo, hi = side.rate(side.min), side.rate(side.max)
+        rows.append({
+            "Span": f"{name}: {span}", trend.freq.capitalize() + "s": side.periods,
+            "Days covered": side.days,
+            "Certain–possible": count_range(side.min, side.max),
+            "Expected": f"{side.expected:.1f}",
+            "Per week": "no rate" if lo is None else
+                        f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}–{hi:.2f}",
+        })
+    shown = pd.DataFrame(rows)
+    return table(shown, f"The latest {trend.freq}s against those before: {trend.verdict}",
+                 numeric=tuple(shown.columns[1:]))
