@@ -23,11 +23,12 @@ def frequency_and_cumulative(name: str):
     """The brief's per-period counts, its frequency chart and its cumulative chart."""
     inputs, window, covered, params = brief_inputs(name)
     counts = brief.per_period(inputs, window, params["freq"], covered)
+    line = brief.source_line(inputs, brief.summarise(inputs, window, params["freq"], covered))
     frequency = charts.frequency_chart(counts, freq=params["freq"], claims=inputs.claims,
                                        context=inputs.context, title=params["title"],
-                                       source_line=brief.source_line(inputs))
+                                       source_line=line)
     cumulative = charts.cumulative_chart(figures.cumulative(inputs.merged, window),
                                          claims=inputs.claims, context=inputs.context,
                                          title=params["title"],
-                                         source_line=brief.source_line(inputs))
+                                         source_line=line)
     return counts, frequency, cumulative

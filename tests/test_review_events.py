@@ -118,8 +118,9 @@ def test_a_brief_says_how_many_events_await_review_and_the_rule():
     assert ("counted as possible only, not in the expected count, until a decision keeps it"
             in note)
     assert "(2 of the possible await review)" in fragments.key_numbers(summary).html
-    assert "1 of 1 attacks in the data are exactly dated, and 3 more events await review" \
-        in brief.source_line(inputs)
+    assert ("Of the 1–3 distinct attacks in the window, 1 is dated to the day; the others "
+            "carry date windows. The upper figure includes 2 events awaiting review."
+            in brief.source_line(inputs, summary))
 
 
 def test_without_review_events_a_brief_says_nothing_of_them():
