@@ -129,6 +129,9 @@ def governorate_map(by_governorate: pd.DataFrame, *, covered_days: int | None = 
         ax.set_title(plain(title))
         key = ax.inset_axes([6.35, 0.55, 3.1, 0.16], transform=ax.transData)
         bar = fig.colorbar(_mappable(norm), cax=key, orientation="horizontal")
+        # Drawn as vector shapes, not the raster image matplotlib makes of a long key: the
+        # page then holds no embedded image at all, and the PDF prints it sharp.
+        bar.solids.set_rasterized(False)
         bar.set_label("Expected attacks: the tile's shade", fontsize=8)
         bar.ax.tick_params(labelsize=7.5)
         notes = ["Each tile: the governorate, and the attacks certainly to possibly in it.",
