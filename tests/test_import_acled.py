@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis import files
 from analysis.cli import main
 from analysis.counting.frequency import window_counts
 from analysis.inputs import contract
@@ -72,7 +73,7 @@ def test_current_layout_is_imported_and_validates(tmp_path, capsys):
         "location": "Erbil", "governorate": "Erbil", "region": "Kurdistan Region",
         "target_type": "military_base", "target": "", "weapon": "rocket", "munitions": "",
         "casualties": "", "source_id": rows["IRQ90001"]["source_id"], "quote": "",
-        "notes": "", "selection": "", "selection_reason": ""}
+        "notes": "", "selection": "unselected", "selection_reason": ""}
     assert rows["IRQ90002"]["governorate"] == "Qadisiyah"
     assert (rows["IRQ90002"]["weapon"], rows["IRQ90002"]["target_type"]) == (
         "ied", "logistics_convoy")
@@ -249,7 +250,9 @@ def broken_copy(tmp_path: Path, row: int, **cells) -> Path:
 def assert_nothing_written(tmp_path: Path, out: Path, before: bytes | None = None):
     assert (out.read_bytes() if out.exists() else None) == before
     assert not (tmp_path / "sources.csv").exists()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # The folder's lock file stays (see files.folder_lock); nothing else hidden does.
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")
+            and p.name != files.LOCK_NAME] == []
 
 
 @pytest.mark.parametrize(("column", "value"), [
