@@ -228,10 +228,21 @@ def _sources_for(path: Path, option: str | None) -> Path | None:
     return sibling if sibling.is_file() and sibling.resolve() != path.resolve() else None
 
 
+def _recover(paths) -> None:
+    """Finish or remove what an import or match cut short left beside these tables."""
+    from .files import recover_pending
+
+    for folder in sorted({Path(p).parent for p in paths if p}):
+        for name in recover_pending(folder):
+            print(f"{folder / name}: left by a command cut short; finished or removed",
+                  file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .inputs import load, match
 
     limits = {"max_bytes": args.max_bytes, "max_rows": args.max_rows}
+    _recover(args.paths)
     status = EXIT_OK
     attacks: dict[str, object] = {}  # the valid attacks tables, by the name given
     matches_files, failed_tables = [], False
@@ -375,6 +386,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         max_rows=args.max_rows, cell_timeout=args.cell_timeout, scheduler=args.scheduler)
     from .terminal import BuildDisplay, timings_table
 
+    _recover([*(args.data or []), *(args.sources or []), args.matches or ""])
     display = BuildDisplay()
     try:
         result = build_briefs(request, report=display)

@@ -150,10 +150,13 @@ class Transaction:
 
 def _roll_forward(folder: Path, token: str) -> None:
     prefix = f"{TXN_PREFIX}{token}."
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(prefix) and entry.name != prefix + COMMIT:
-            os.chmod(entry, 0o644)
-            os.replace(entry, folder / entry.name[len(prefix):])
+    staged = [e for e in folder.iterdir()
+              if e.name.startswith(prefix) and e.name != prefix + COMMIT]
+    # sources.csv first: until the table follows, the old table's sources row is still
+    # there, so the folder stays valid at every step, even for a reader without the lock.
+    for entry in sorted(staged, key=lambda e: (e.name != prefix + "sources.csv", e.name)):
+        os.chmod(entry, 0o644)
+        os.replace(entry, folder / entry.name[len(prefix):])
     _sync_folder(folder)
     (folder / f"{prefix}{COMMIT}").unlink()
 
@@ -178,3 +181,20 @@ def recover(folder: Path) -> list[str]:
             (folder / name).unlink()
             touched.append(name)
     return touched
+
+
+def _leftovers(folder: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return any(_TXN_FILE.fullmatch(e.name) or any(p.fullmatch(e.name) for p in _OLD_DEBRIS)
+                   for e in os.scandir(folder))
+    return False
+
+
+def recover_pending(folder: Path) -> list[str]:
+    """For a command that only reads `folder`: if a command cut short left a transaction
+    or temporary files there, take the lock and `recover`, so that what is read is whole."""
+    folder = Path(folder)
+    if not _leftovers(folder):
+        return []
+    with folder_lock(folder, f"waiting for another command writing into {folder}"):
+        return recover(folder)
