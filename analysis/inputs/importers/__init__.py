@@ -221,7 +221,7 @@ def import_file(fmt: str, path: Path, out: Path, *, map_path: Path | None = None
     source = FORMATS[fmt].Input(path, map_path=map_path, sheet=sheet, **limits)
     selection = _Selection(fmt, select, decisions) if select is not None else None
     if selection is not None:
-        selection.rules.check_columns(source.headers, path)
+        selection.rules.check_columns(source.rule_columns, path)
     with files.folder_lock(folder, f"waiting for another command writing into {folder}"):
         recovered = files.recover(folder)
         if selection is not None:

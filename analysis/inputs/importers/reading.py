@@ -44,8 +44,8 @@ class Problems:
     """Problems of one input, gathered chunk by chunk by record number (0 = the first row
     after the header). The first MAX_PROBLEMS by line are kept; the rest are counted."""
 
-    def __init__(self, path: Path, limit: int = MAX_PROBLEMS):
-        self.path, self.limit = Path(path), limit
+    def __init__(self, path: Path, limit: int | None = None):
+        self.path, self.limit = Path(path), limit or MAX_PROBLEMS
         self.total = 0
         self._pool: list[tuple] = []  # (record, column, value, message, first record)
         self.located: list[Problem] = []  # problems already at their line (elsewhere)
@@ -147,6 +147,8 @@ def record_starts(path: Path, block_bytes: int = 1 << 24) -> np.ndarray:
             start_line = int(end_lines[-1]) + 1 if len(ends) else start_line
             if not block:
                 break
+    if parity:  # the file ends inside a quoted field: its last record is still one
+        starts.append(np.asarray([start_line]))
     return np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
 
 
@@ -165,8 +167,13 @@ class CsvInput:
         self.headers = [h.strip() for h in header]
         self._lines: np.ndarray | None = None
 
-    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-        path, read = self.path, 0
+    @property
+    def rule_columns(self) -> list[str]:
+        """The columns selection rules may read: the file's own."""
+        return self.headers
+
+    def chunks(self, rows: int | None = None) -> Iterator[pd.DataFrame]:
+        path, read, rows = self.path, 0, rows or CHUNK_ROWS
         try:
             with warnings.catch_warnings():
                 # The header and the delimiter are checked above; a warning here would

@@ -329,6 +329,12 @@ class Input:
             detail, f"Map {map_path.name} (SHA-256 {self.tmap.digest})."]))
         self._converted: pd.DataFrame | None = None
 
+    @property
+    def rule_columns(self) -> list[str]:
+        """The rules read the attacks columns, after the map (unmapped ones are blank)."""
+        return [f.name for f in contract.fields(contract.ATTACKS)
+                if f.name not in SET_BY_IMPORTER]
+
     def chunks(self):
         if self._csv is not None:
             yield from self._csv.chunks()
