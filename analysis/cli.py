@@ -313,16 +313,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(tally.table())
     if result.selected:
         kept = (f"{tally.total('selected'):,} selected, {tally.total('review'):,} to review"
-                + (f", {tally.total('kept'):,} kept by decision" if result.decisions else "")
-                + f"; {tally.total('rejected') + tally.total('dropped'):,} rejected")
+                + (f", {tally.total('kept'):,} kept and {tally.total('dropped'):,} dropped "
+                   "by decision" if result.decisions else "")
+                + f"; {tally.total('rejected'):,} rejected")
     else:
         kept = "unselected"
     print(f"{args.out}: {result.rows} attacks imported from {args.path} ({kept}) "
           f"(source {result.source_id} in {result.sources_path})")
     if result.decisions is not None:
-        review = tally.total("review")
-        print(f"{result.decisions}: {review:,} event{'s' if review != 1 else ''} to review; "
-              "write keep or drop in its decision column, then import again")
+        review, decided = tally.total("review"), tally.total("kept") + tally.total("dropped")
+        print(f"{result.decisions}: {review:,} event{'s' if review != 1 else ''} to review"
+              + (f", {decided:,} decided" if decided else "")
+              + "; write keep or drop in its decision column, then import again")
     return EXIT_OK
 
 

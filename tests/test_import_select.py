@@ -160,7 +160,7 @@ def test_decisions_list_the_review_events_and_hold_on_every_rerun(tmp_path, caps
         written = {r["event_id"]: r["decision"] for r in read_rows(decisions)}
         assert (written[keep], written[drop], written[selected]) == ("keep", "drop", "drop")
     printed = capsys.readouterr().out
-    assert "1 kept by decision" in printed
+    assert "1 kept and 2 dropped by decision" in printed
     (source,) = read_rows(tmp_path / "sources.csv")
     assert "decisions in decisions.csv kept 1 and dropped 2" in source["notes"]
 
