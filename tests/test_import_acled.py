@@ -7,13 +7,16 @@ import hashlib
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import files
 from analysis.cli import main
 from analysis.counting.frequency import window_counts
 from analysis.inputs import contract
-from analysis.inputs.importers import acled, common
+from analysis.inputs.importers import acled, common, reading
 from analysis.inputs.load import load_attacks
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
@@ -409,3 +412,19 @@ def test_a_build_from_an_import_agrees_with_the_frequency_contract(tmp_path):
                                                                  expected["max"])
     assert summary["attacks_expected"] == pytest.approx(expected["expected"], abs=1e-6)
     assert any(title.startswith("ACLED export") for title in summary["sources"])
+
+
+texts = st.lists(st.sampled_from(["rocket", "Rockets", "-", " ", "rocket-propelled", "x",
+                                  "ROCKET", "é", "\n", "bases", "base", ","]),
+                 max_size=8).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(notes=st.lists(texts, max_size=6))
+def test_word_search_over_joined_notes_is_the_regular_expression(notes):
+    """The rules look for words in all notes at once; row by row, a regular expression
+    gives the same answer."""
+    words = ("rocket", "rockets", "base")
+    pattern = reading.words_pattern(words)
+    series = pd.Series(notes, dtype=object)
+    assert reading.mentions(series, words).tolist() == [bool(pattern.search(n)) for n in notes]

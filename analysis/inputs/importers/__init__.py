@@ -237,15 +237,17 @@ def import_file(fmt: str, path: Path, out: Path, *, map_path: Path | None = None
                                 source.publisher, detail, coverage)
         columns = contract.column_names(contract.ATTACKS)
         attacks = (pd.concat(kept) if kept else pd.DataFrame(columns=columns))
+        kept.clear()
         attacks = attacks.reindex(columns=columns, fill_value="")
         attacks["source_id"], attacks["quote"] = row["source_id"], ""
-        attacks = attacks.sort_values(["date_start", "event_id"], kind="stable")
+        held = [attacks.sort_values(["date_start", "event_id"], kind="stable")]
+        del attacks
         with files.Transaction(folder) as txn:
-            sources_path = common.write_outputs(
-                txn, attacks, path, out, row, source.lines,
+            sources_path, rows = common.write_outputs(
+                txn, held, path, out, row, source.lines,
                 selection.decisions_file() if selection else None, **limits)
             txn.commit()
-    return ImportResult(rows=len(attacks), source_id=row["source_id"],
+    return ImportResult(rows=rows, source_id=row["source_id"],
                         sources_path=sources_path, out=out, tally=tally,
                         selected=selection is not None, decisions=decisions,
                         recovered=recovered)

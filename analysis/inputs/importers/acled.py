@@ -74,26 +74,19 @@ RULES = (
 )
 
 
-_COMPILED = [(rule, reading.words_pattern(rule.mentions), reading.words_pattern(rule.unless))
-             for rule in RULES]
-
-
 def derive_all(column: str, sub_event_type: pd.Series, notes: pd.Series) -> np.ndarray:
     """The value the rules give `column` for each event, or unknown: the value of the
     rules that match, when they all give the same one."""
     matched: dict[str, np.ndarray] = {}
-    for rule, mentions, unless in _COMPILED:
+    for rule in RULES:
         if rule.column != column:
             continue
         hit = np.ones(len(notes), dtype=bool) if rule.sub_event_type == "*" else (
             sub_event_type == rule.sub_event_type).to_numpy(dtype=bool, copy=True)
-        at = np.flatnonzero(hit)
-        if mentions is not None and len(at):
-            hit[at] = notes.iloc[at].str.contains(mentions).to_numpy(dtype=bool)
-        if unless is not None:
+        for words, wanted in ((rule.mentions, True), (rule.unless, False)):
             at = np.flatnonzero(hit)
-            if len(at):
-                hit[at] = ~notes.iloc[at].str.contains(unless).to_numpy(dtype=bool)
+            if words and len(at):
+                hit[at] = reading.mentions(notes.iloc[at], words) == wanted
         matched[rule.value] = matched.get(rule.value, np.zeros(len(notes), dtype=bool)) | hit
     out = np.full(len(notes), common.UNKNOWN, dtype=object)
     if matched:

@@ -172,12 +172,11 @@ def _check(path: Path, kind: str, sources=None, **limits) -> pd.DataFrame:
     return table
 
 
-def _relocated(err: DataError, checked: Path, source: Path, attacks: pd.DataFrame,
+def _relocated(err: DataError, checked: Path, source: Path, records: np.ndarray,
                lines_of) -> DataError:
     """Problems found in the imported table, located at the input row each came from
-    (`attacks` is indexed by input record)."""
+    (`records`: the input record of each row)."""
     record_at = {int(line): i for i, line in enumerate(load.record_lines(checked))}
-    records = attacks.index.to_numpy()
     problems = []
     for p in err.problems:
         row = record_at.get(p.line, 0) - 1
@@ -187,20 +186,26 @@ def _relocated(err: DataError, checked: Path, source: Path, attacks: pd.DataFram
     return DataError(problems)
 
 
-def write_outputs(txn: Transaction, attacks: pd.DataFrame, source: Path, out: Path,
+def write_outputs(txn: Transaction, held: list[pd.DataFrame], source: Path, out: Path,
                   row: dict[str, str], lines_of, decisions: tuple[Path, bytes] | None = None,
-                  **limits) -> Path:
-    """Stage the attacks table, the updated sources table and the decisions file in
-    `txn`, and check both tables as they will be written; the caller commits. The folder
-    is locked, so sources.csv is read here, not before."""
+                  **limits) -> tuple[Path, int]:
+    """Stage the attacks table (`held`: its one frame, let go of once written), the updated
+    sources table and the decisions file in `txn`, and check both tables as they will be
+    written; the caller commits. The folder is locked, so sources.csv is read here, not
+    before. Returns the sources table's path and the number of rows."""
     sources_path = out.parent / "sources.csv"
     existing = None
     if sources_path.exists():
         _check(sources_path, contract.SOURCES, **limits)  # its own problems, located in it
         existing = load.read_strings(sources_path, **limits)
     staged_sources = txn.write(sources_path, _csv_bytes(_merged_sources(existing, row)))
+    attacks = held.pop()
     with txn.open(out) as fh:
         attacks.to_csv(fh, index=False, lineterminator="\n", encoding="utf-8")
+    # The check reads the table back: the rows held are no longer needed, only which
+    # input record each came from.
+    records = attacks.index.to_numpy()
+    del attacks
     staged_out = txn.staged[out.name]
     if decisions is not None:
         txn.write(*decisions)
@@ -213,5 +218,5 @@ def write_outputs(txn: Transaction, attacks: pd.DataFrame, source: Path, out: Pa
     try:
         _check(staged_out, contract.ATTACKS, sources=sources, **limits)
     except DataError as err:
-        raise _relocated(err, staged_out, source, attacks, lines_of) from None
-    return sources_path
+        raise _relocated(err, staged_out, source, records, lines_of) from None
+    return sources_path, len(records)

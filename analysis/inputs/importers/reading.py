@@ -215,6 +215,36 @@ def strip(chunk: pd.DataFrame, columns) -> dict[str, pd.Series]:
             for name, header in columns.items()}
 
 
+_WORD_EDGE = re.compile(r"[\w-]")
+
+
+def mentions(texts: pd.Series, words: tuple[str, ...]) -> np.ndarray:
+    """For each text, whether it mentions one of `words` as `words_pattern` reads them
+    (whole words, any case, not joined by a hyphen). The texts are joined and each word
+    looked for with str.find, which scans at C speed: a regular expression run on each
+    text costs ten times as much, at a million notes."""
+    cells = texts.to_numpy(dtype=object)
+    found = np.zeros(len(cells), dtype=bool)
+    if not len(cells) or not words:
+        return found
+    joined = "\n".join(cells)
+    lower = joined.lower()
+    if len(lower) != len(joined):  # a letter whose lower case is longer: offsets move
+        return texts.str.contains(words_pattern(words)).to_numpy(dtype=bool)
+    ends = np.cumsum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) + 1)
+    starts = []
+    for word in {w.lower() for w in words}:
+        size, at = len(word), lower.find(word.lower())
+        while at >= 0:
+            end = at + size
+            if ((at == 0 or not _WORD_EDGE.match(lower, at - 1))
+                    and not _WORD_EDGE.match(lower, end)):
+                starts.append(at)
+            at = lower.find(word, end)
+    found[np.searchsorted(ends, np.asarray(starts, dtype=np.int64), side="right")] = True
+    return found
+
+
 def words_pattern(words: tuple[str, ...]) -> re.Pattern | None:
     """Whole words, any case; a word joined to another by a hyphen does not count, so
     "rocket-propelled grenade" is not a rocket."""
