@@ -22,7 +22,9 @@ Cases:
       sweep, as a share of one single-brief build
   (h) `python -m analysis import acled EXPORT --select` on a synthetic ACLED export of
       the largest size (bench/acled_export.py), against `pandas.read_csv` of the same
-      file in a process of its own, taking turns; and the import without --select
+      file in a process of its own, taking turns; the import without --select; and with
+      a rules file of one rule on event_type, which reads no notes (the import's cost
+      apart from the bundled rules')
 
     python bench/run.py --import-only   # case (h) alone
 """
@@ -240,6 +242,18 @@ READ_SNIPPET = ("import sys, pandas; "
                 "pandas.read_csv(sys.argv[1], dtype=str, keep_default_na=False)")
 
 
+# A rules file that reads one column and no notes: what the import costs apart from the
+# rules, beside the bundled rules' cost.
+ONE_RULE = """description = "Explosions only: the import's own cost"
+
+[[rule]]
+id = "explosions"
+description = "Every explosion or remote violence event."
+decision = "select"
+is.event_type = ["Explosions/Remote violence"]
+"""
+
+
 def import_against_read(tmp: Path, rows: int, repeat: int) -> list[tuple[str, float, float]]:
     """Case (h): the import with --select against pandas.read_csv of the same file, in
     turns, then the import without --select (every row kept)."""
@@ -256,16 +270,20 @@ def import_against_read(tmp: Path, rows: int, repeat: int) -> list[tuple[str, fl
                                   "--out", str(out / "attacks.csv"), *options]])
         return run
 
+    one_rule = tmp / "one-rule.toml"
+    one_rule.write_text(ONE_RULE, encoding="utf-8")
     (read_s, read_mb), (select_s, select_mb) = medians_interleaved(
         repeat, read_plain, imported("--select"))
     every_s, every_mb = median_of(repeat, imported())
+    one_s, one_mb = median_of(repeat, imported("--select", str(one_rule)))
     return [(f"(h) pandas.read_csv, {rows:,}-row ACLED export", read_s, read_mb),
             (f"(h) import acled --select, {rows:,} rows", select_s, select_mb),
-            (f"(h) import acled without --select, {rows:,} rows", every_s, every_mb)]
+            (f"(h) import acled without --select, {rows:,} rows", every_s, every_mb),
+            (f"(h) import acled --select ONE-RULE.toml, {rows:,} rows", one_s, one_mb)]
 
 
 def import_checks(cases: list[tuple[str, float, float]], rows: int) -> list[tuple]:
-    (_, read_s, _), (_, select_s, select_mb), _ = cases
+    (_, read_s, _), (_, select_s, select_mb), *_ = cases
     checks = [("import --select <= 3 x pandas.read_csv", select_s / read_s, 3.0)]
     if rows >= 1_000_000:
         checks.append(("import --select peak RSS at 1M rows <= 1 GiB (in GiB)",

@@ -189,7 +189,7 @@ class Input(reading.CsvInput):
     def groups(self, chunk: pd.DataFrame) -> pd.Series:
         if self.group_header is None:
             return pd.Series("(no event_type column)", index=chunk.index, dtype=object)
-        return chunk[self.group_header].str.strip().replace("", "(blank)")
+        return reading.stripped(chunk[self.group_header]).replace("", "(blank)")
 
     def context(self, chunk: pd.DataFrame) -> pd.DataFrame:
         """What a decisions file shows beside each doubtful event."""

@@ -76,7 +76,8 @@ class Problems:
                              dtype=np.int64)
         line = dict(zip(records.tolist(), lines_of(records).tolist(), strict=True))
         problems = [Problem(str(self.path), line[r], column, value,
-                            message.format(first=line.get(first, "?")))
+                            message.replace("{first}", str(line[first])) if first >= 0
+                            else message)
                     for r, column, value, message, first in pool]
         if self.total > self.limit:
             problems.append(Problem(
@@ -208,9 +209,16 @@ class CsvInput:
                         if len(self._lines) else 0, records + 2)
 
 
+def stripped(column: pd.Series) -> pd.Series:
+    """The cells without surrounding spaces, each distinct value stripped once."""
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object))
+    clean = np.asarray([u.strip() for u in uniques], dtype=object)
+    return pd.Series(clean[codes] if len(codes) else clean, index=column.index, dtype=object)
+
+
 def strip(chunk: pd.DataFrame, columns) -> dict[str, pd.Series]:
     """The named columns, their cells stripped of surrounding spaces (absent: blank)."""
-    return {name: (chunk[header].str.strip() if header is not None else
+    return {name: (stripped(chunk[header]) if header is not None else
                    pd.Series("", index=chunk.index, dtype=object))
             for name, header in columns.items()}
 

@@ -352,7 +352,7 @@ class Input:
         if i is None:
             return pd.Series("", index=chunk.index, dtype=object)
         column = chunk.iloc[:, i]
-        return column.str.strip().astype(object) if self._csv is not None else column
+        return reading.stripped(column) if self._csv is not None else column
 
     def check(self, chunk: pd.DataFrame, problems: reading.Problems):
         tmap, records = self.tmap, chunk.index.to_numpy()

@@ -87,7 +87,7 @@ class Input(reading.CsvInput):
     def groups(self, chunk: pd.DataFrame) -> pd.Series:
         if self.group_header is None:
             return pd.Series("(no type_of_violence column)", index=chunk.index, dtype=object)
-        raw = chunk[self.group_header].str.strip().astype(object)
+        raw = reading.stripped(chunk[self.group_header])
         return raw.map(lambda v: VIOLENCE.get(v, v or "(blank)"))
 
     def context(self, chunk: pd.DataFrame) -> pd.DataFrame:
