@@ -216,3 +216,14 @@ def test_kill_9_at_any_moment_leaves_the_last_good_table_and_no_debris(tmp_path)
         assert leftovers(folder) == []
         assert run_import(CURRENT, folder / "out.csv") == 0
         assert leftovers(folder) == []
+
+
+def test_match_writes_under_the_lock_and_clears_debris(tmp_path):
+    assert run_import(CURRENT, tmp_path / "a.csv") == 0
+    assert run_import(OLDER, tmp_path / "b.csv") == 0
+    (tmp_path / ".txn-0123abcd.matches.csv").write_bytes(b"half")
+    out = tmp_path / "matches.csv"
+    assert main(["match", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--out",
+                 str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("event_id_a,")
+    assert leftovers(tmp_path) == []
