@@ -375,3 +375,14 @@ def test_decide_on_a_large_frame_works_over_columns_not_rows():
     assert decided.iloc[-len(export):].reset_index(drop=True).equals(once)
     # The selection code runs as often for 200,000 rows as for 400: no loop over rows.
     assert calls_in_selection(large, rules) == calls_in_selection(export, rules)
+
+
+def test_an_unknown_table_at_the_top_is_located(tmp_path):
+    text = '[colours]\nred = 1\n\n[[rule]]\nid = "a"\ndescription = "A."\ndecision = "select"\n'
+    (problem,) = problems_of(tmp_path, text)
+    assert (problem.line, problem.column) == (1, "colours")
+
+
+def test_deciding_a_frame_without_a_column_the_rules_read_is_refused():
+    with pytest.raises(ValueError, match="the frame lacks columns the rules read: notes"):
+        selection.decide(pd.DataFrame({"event_id": ["a"]}), selection.load_rules("table"))

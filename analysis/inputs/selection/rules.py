@@ -154,6 +154,8 @@ class _Lines:
                 table = parts[1] if parts[0] == "rule" and len(parts) == 2 else head[1]
                 if index >= 0:
                     self.keys.setdefault((index, table, None), n)
+                else:
+                    self.keys.setdefault((-1, "", parts[0]), n)
                 continue
             key = re.match(r"([A-Za-z0-9_\-\"'. ]+?)\s*=", line)
             if key:
@@ -426,6 +428,10 @@ def decide(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     Same index as `frame`. Every condition is worked out over whole columns at once."""
     n = len(frame)
     columns = _Columns(frame)
+    missing = [c for c in rules.columns if c not in columns.names]
+    if missing:
+        raise ValueError("the frame lacks columns the rules read: " + ", ".join(missing)
+                         + "; Rules.check_columns reports them in the rules file")
     selection = np.full(n, OUTCOME[REJECT], dtype=object)
     reason = np.full(n, NO_RULE, dtype=object)
     target = np.full(n, UNKNOWN, dtype=object)
