@@ -151,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read a file in another format and write an attacks table that "
                     "passes validate, plus a row in the sources table beside it (the "
                     "file's name, SHA-256 and the import date). Rows keep the date "
-                    "uncertainty their source admits and no more. Bad input prints every "
+                    "uncertainty their source admits and no more. Prints the events read, "
+                    "selected, left to review and rejected by event type. Bad input "
+                    "prints every "
                     "problem as file:line: column: value: what is wrong, exits 2 and "
                     "writes nothing. See data/importers.md for the mapping rules.")
     importer.add_argument("format", choices=IMPORT_FORMATS,
@@ -169,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--imported-on", metavar="DATE",
                           help="the import date recorded in sources.csv, YYYY-MM-DD "
                                "(default: today)")
+    importer.add_argument("--select", nargs="?", const="", metavar="RULES.toml",
+                          help="keep only the events the selection rules take in (with no "
+                               "file: the bundled rules of the format, attacks on US "
+                               "interests); without --select every event becomes a row")
+    importer.add_argument("--decisions", metavar="FILE.csv",
+                          help="with --select: the analyst's keep/drop decisions on doubtful "
+                               "events, beside --out; rewritten to list this run's events "
+                               "to review, every decision kept")
+    importer.add_argument("--covers", metavar="START:END",
+                          help="declare that the file lists every event of its scope in "
+                               "these days (coverage_start, coverage_end of the sources row)")
     _add_limits(importer)
     importer.set_defaults(run=cmd_import)
 
@@ -216,10 +229,21 @@ def _sources_for(path: Path, option: str | None) -> Path | None:
     return sibling if sibling.is_file() and sibling.resolve() != path.resolve() else None
 
 
+def _recover(paths) -> None:
+    """Finish or remove what an import or match cut short left beside these tables."""
+    from .files import recover_pending
+
+    for folder in sorted({Path(p).parent for p in paths if p}):
+        for name in recover_pending(folder):
+            print(f"{folder / name}: left by a command cut short; finished or removed",
+                  file=sys.stderr)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .inputs import load, match
 
     limits = {"max_bytes": args.max_bytes, "max_rows": args.max_rows}
+    _recover(args.paths)
     status = EXIT_OK
     attacks: dict[str, object] = {}  # the valid attacks tables, by the name given
     matches_files, failed_tables = [], False
@@ -272,18 +296,42 @@ def cmd_import(args: argparse.Namespace) -> int:
         result = import_file(args.format, Path(args.path), Path(args.out),
                              map_path=Path(args.map) if args.map else None,
                              sheet=args.sheet, imported_on=args.imported_on,
+                             select=args.select, decisions=args.decisions,
+                             covers=args.covers,
                              max_bytes=args.max_bytes, max_rows=args.max_rows)
     except (BadInputError, OSError) as err:
         print_error(err)
         return exit_code(err)
-    print(f"{args.out}: {result.rows} attacks imported from {args.path} "
+    for name in result.recovered:
+        print(f"{Path(args.out).parent / name}: left by a command cut short; finished or "
+              "removed", file=sys.stderr)
+    tally = result.tally
+    if not result.selected:
+        print(f"warning: {args.path}: imported without --select: every event of the export "
+              f"became an attack in {args.out} ({tally.total():,} rows), whatever its "
+              "target; use --select to keep only attacks on US interests",
+              file=sys.stderr)
+    print(tally.table())
+    if result.selected:
+        kept = (f"{tally.total('selected'):,} selected, {tally.total('review'):,} to review"
+                + (f", {tally.total('kept'):,} kept and {tally.total('dropped'):,} dropped "
+                   "by decision" if result.decisions else "")
+                + f"; {tally.total('rejected'):,} rejected")
+    else:
+        kept = "unselected"
+    print(f"{args.out}: {result.rows} attacks imported from {args.path} ({kept}) "
           f"(source {result.source_id} in {result.sources_path})")
+    if result.decisions is not None:
+        review, decided = tally.total("review"), tally.total("kept") + tally.total("dropped")
+        print(f"{result.decisions}: {review:,} event{'s' if review != 1 else ''} to review"
+              + (f", {decided:,} decided" if decided else "")
+              + "; write keep or drop in its decision column, then import again")
     return EXIT_OK
 
 
 def cmd_match(args: argparse.Namespace) -> int:
     from .exceptions import ParameterError
-    from .files import write_atomic
+    from .files import Transaction, folder_lock, recover
     from .inputs import load, match
 
     limits = {"max_bytes": args.max_bytes, "max_rows": args.max_rows}
@@ -292,6 +340,8 @@ def cmd_match(args: argparse.Namespace) -> int:
             raise ParameterError("PATH", " ".join(args.paths), "give two or more tables")
         if args.tolerance_days < 0:
             raise ParameterError("--tolerance-days", args.tolerance_days, "must be 0 or more")
+        if not Path(args.out).parent.is_dir():
+            raise ParameterError("--out", args.out, "its folder does not exist")
         tables, problems = [], []
         for path in args.paths:
             try:
@@ -303,10 +353,17 @@ def cmd_match(args: argparse.Namespace) -> int:
         pairs = match.candidate_pairs(tables, args.paths, args.tolerance_days)
         out = Path(args.out)
         carried, dropped = 0, []
-        if out.exists():
-            pairs, carried, dropped = match.carry_decisions(pairs, match.read_matches(out),
-                                                            tables)
-        write_atomic(out, match.matches_csv(pairs, tables))
+        # Under the folder's lock, the decisions read are the ones the file still holds
+        # when it is replaced: two runs at once cannot lose each other's.
+        with folder_lock(out.parent, f"waiting for another command writing into "
+                                     f"{out.parent}"):
+            recover(out.parent)
+            if out.exists():
+                pairs, carried, dropped = match.carry_decisions(
+                    pairs, match.read_matches(out), tables)
+            with Transaction(out.parent) as txn:
+                txn.write(out, match.matches_csv(pairs, tables))
+                txn.commit()
     except (BadInputError, OSError) as err:
         print_error(err)
         return exit_code(err)
@@ -332,6 +389,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         max_rows=args.max_rows, cell_timeout=args.cell_timeout, scheduler=args.scheduler)
     from .terminal import BuildDisplay, timings_table
 
+    _recover([*(args.data or []), *(args.sources or []), args.matches or ""])
     display = BuildDisplay()
     try:
         result = build_briefs(request, report=display)

@@ -20,6 +20,13 @@ Cases:
       brief each (3 with --quick): the cost paid again for every brief. Printed beside
       it, from the same two measurements: what each brief after the first adds to the
       sweep, as a share of one single-brief build
+  (h) `python -m analysis import acled EXPORT --select` on a synthetic ACLED export of
+      the largest size (bench/acled_export.py), against `pandas.read_csv` of the same
+      file in a process of its own, taking turns; the import without --select; and with
+      a rules file of one rule on event_type, which reads no notes (the import's cost
+      apart from the bundled rules')
+
+    python bench/run.py --import-only   # case (h) alone
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from acled_export import write as write_export  # noqa: E402
 from generate import GOVERNORATES  # noqa: E402
 from generate import write as write_dataset  # noqa: E402
 
@@ -231,6 +239,71 @@ def frequency_alone(path: Path, repeat: int) -> float:
     return statistics.median(times)
 
 
+# What a user's script reading the export would do: every cell as text, blanks kept.
+READ_SNIPPET = ("import sys, pandas; "
+                "pandas.read_csv(sys.argv[1], dtype=str, keep_default_na=False)")
+
+
+# A rules file that reads one column and no notes: what the import costs apart from the
+# rules, beside the bundled rules' cost.
+ONE_RULE = """description = "Explosions only: the import's own cost"
+
+[[rule]]
+id = "explosions"
+description = "Every explosion or remote violence event."
+decision = "select"
+is.event_type = ["Explosions/Remote violence"]
+"""
+
+
+def import_against_read(tmp: Path, rows: int, repeat: int) -> list[tuple[str, float, float]]:
+    """Case (h): the import with --select against pandas.read_csv of the same file, in
+    turns, then the import without --select (every row kept)."""
+    export = write_export(rows, tmp / f"acled-{rows}.csv")
+    out = tmp / "imported"
+    out.mkdir(exist_ok=True)
+
+    def read_plain():
+        return run_measured([[PYTHON, "-c", READ_SNIPPET, str(export)]])
+
+    def imported(*options):
+        def run():
+            return run_measured([[PYTHON, "-m", "analysis", "import", "acled", str(export),
+                                  "--out", str(out / "attacks.csv"), *options]])
+        return run
+
+    one_rule = tmp / "one-rule.toml"
+    one_rule.write_text(ONE_RULE, encoding="utf-8")
+    (read_s, read_mb), (select_s, select_mb) = medians_interleaved(
+        repeat, read_plain, imported("--select"))
+    every_s, every_mb = median_of(repeat, imported())
+    one_s, one_mb = median_of(repeat, imported("--select", str(one_rule)))
+    return [(f"(h) pandas.read_csv, {rows:,}-row ACLED export", read_s, read_mb),
+            (f"(h) import acled --select, {rows:,} rows", select_s, select_mb),
+            (f"(h) import acled without --select, {rows:,} rows", every_s, every_mb),
+            (f"(h) import acled --select ONE-RULE.toml, {rows:,} rows", one_s, one_mb)]
+
+
+def import_checks(cases: list[tuple[str, float, float]], rows: int) -> list[tuple]:
+    (_, read_s, _), (_, select_s, select_mb), *_ = cases
+    checks = [("import --select <= 3 x pandas.read_csv", select_s / read_s, 3.0)]
+    if rows >= 1_000_000:
+        checks.append(("import --select peak RSS at 1M rows <= 1 GiB (in GiB)",
+                       select_mb / 1024, 1.0))
+    return checks
+
+
+def print_import(cases, rows) -> None:
+    width = max(len(label) for label, *_ in cases)
+    print(f"| {'case':<{width}} | {'seconds':>8} | {'x read_csv':>10} | {'peak RSS MiB':>12} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 10}|{'-' * 12}|{'-' * 14}|")
+    for label, seconds, mb in cases:
+        print(f"| {label:<{width}} | {seconds:>8.2f} | {seconds / cases[0][1]:>10.2f} "
+              f"| {mb:>12,.0f} |")
+    for label, value, limit in import_checks(cases, rows):
+        print(f"  {'met ' if value <= limit else 'MISSED'}  {label}: {value:.3f}")
+
+
 def compile_package() -> None:
     """Write the bytecode of `analysis`, which every process of both the build and the
     naive chain imports. Python writes it at the first import, unless
@@ -249,12 +322,21 @@ def main() -> None:
                         help="synthetic data sizes (rows)")
     parser.add_argument("--quick", action="store_true",
                         help="one repetition at 1 000 rows: checks that the benchmark runs")
+    parser.add_argument("--import-only", action="store_true",
+                        help="only case (h), the import against pandas.read_csv")
     args = parser.parse_args()
     if args.quick:
         args.repeat, args.sizes = 1, [1_000]
 
     compile_package()
     adopt_orphans()
+    if args.import_only:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            rows = max(args.sizes)
+            cases = import_against_read(Path(tmp), rows, args.repeat)
+        print(f"\nMachine: {os.cpu_count()} cores; medians of {args.repeat} run(s)\n")
+        print_import(cases, rows)
+        return
     rows: list[tuple[str, float, float, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp = Path(tmp)
@@ -332,6 +414,8 @@ def main() -> None:
                      float("nan"), ""))
         freq_s = frequency_alone(datasets[largest], max(args.repeat, 5))
         rows.append((f"(f) frequency alone, {largest:,} rows", freq_s, float("nan"), ""))
+        import_cases = import_against_read(tmp, largest, args.repeat)
+        rows += [(label, s, mb, "") for label, s, mb in import_cases]
 
     print(f"\nMachine: {os.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python "
@@ -355,6 +439,7 @@ def main() -> None:
         checks.append(("1M-row build <= 1.5 x article build", big_s / beside_largest, 1.5))
         checks.append(("1M-row build peak RSS <= 1 GiB (in GiB)", big_mb / 1024, 1.0))
         checks.append(("frequency on 1M rows <= 1 s (in s)", freq_s, 1.0))
+    checks += import_checks(import_cases, largest)
     for label, value, limit in checks:
         print(f"  {'met ' if value <= limit else 'MISSED'}  {label}: {value:.3f}")
     print(f"\nEach brief of the sweep after its first, as a share of one single-brief build: "

@@ -7,13 +7,16 @@ import hashlib
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analysis import config
+from analysis import config, files
 from analysis.cli import main
 from analysis.counting.frequency import window_counts
 from analysis.inputs import contract
-from analysis.inputs.importers import acled, common
+from analysis.inputs.importers import acled, common, reading
 from analysis.inputs.load import load_attacks
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
@@ -73,7 +76,7 @@ def test_current_layout_is_imported_and_validates(tmp_path, capsys):
         "location": "Erbil", "governorate": "Erbil", "region": "Kurdistan Region",
         "target_type": "military_base", "target": "", "weapon": "rocket", "munitions": "",
         "casualties": "", "source_id": rows["IRQ90001"]["source_id"], "quote": "",
-        "notes": "", "selection": "", "selection_reason": ""}
+        "notes": "", "selection": "unselected", "selection_reason": ""}
     assert rows["IRQ90002"]["governorate"] == "Qadisiyah"
     assert (rows["IRQ90002"]["weapon"], rows["IRQ90002"]["target_type"]) == (
         "ied", "logistics_convoy")
@@ -250,7 +253,9 @@ def broken_copy(tmp_path: Path, row: int, **cells) -> Path:
 def assert_nothing_written(tmp_path: Path, out: Path, before: bytes | None = None):
     assert (out.read_bytes() if out.exists() else None) == before
     assert not (tmp_path / "sources.csv").exists()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # The folder's lock file stays (see files.folder_lock); nothing else hidden does.
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")
+            and p.name != files.LOCK_NAME] == []
 
 
 @pytest.mark.parametrize(("column", "value"), [
@@ -408,3 +413,19 @@ def test_a_build_from_an_import_agrees_with_the_frequency_contract(tmp_path):
                                                                  expected["max"])
     assert summary["attacks_expected"] == pytest.approx(expected["expected"], abs=1e-6)
     assert any(title.startswith("ACLED export") for title in summary["sources"])
+
+
+texts = st.lists(st.sampled_from(["rocket", "Rockets", "-", " ", "rocket-propelled", "x",
+                                  "ROCKET", "é", "\n", "bases", "base", ","]),
+                 max_size=8).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(notes=st.lists(texts, max_size=6))
+def test_word_search_over_joined_notes_is_the_regular_expression(notes):
+    """The rules look for words in all notes at once; row by row, a regular expression
+    gives the same answer."""
+    words = ("rocket", "rockets", "base")
+    pattern = reading.words_pattern(words)
+    series = pd.Series(notes, dtype=object)
+    assert reading.mentions(series, words).tolist() == [bool(pattern.search(n)) for n in notes]

@@ -9,14 +9,14 @@ the new one, plus leftovers that `recover` clears at the start of the next build
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-LOCK_FILE = ".build.lock"
+from ..files import folder_lock
+
 STAGING_MARK = ".staging-"
 
 
@@ -72,23 +72,18 @@ def recover(out_dir: Path) -> list[str]:
 
 
 class OutputLock:
-    """An exclusive lock on an output folder, held for the whole build. A second build
-    waits for the first, then finds its briefs up to date. The lock is an flock, so
-    the kernel releases it when its holder dies, however it dies."""
+    """The output folder's lock (`files.folder_lock`), held for the whole build. A second
+    build waits for the first, then finds its briefs up to date; an import or match
+    writing into the same folder waits too. The operating system releases the lock when
+    its holder dies, however it dies."""
 
     def __init__(self, out_dir: Path):
-        self.path, self.fh = out_dir / LOCK_FILE, None
+        self.out_dir, self._held = out_dir, contextlib.ExitStack()
 
     def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = self.path.open("a")
-        try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"waiting for another build writing into {self.path.parent}",
-                  file=sys.stderr, flush=True)
-            fcntl.flock(self.fh, fcntl.LOCK_EX)
+        self._held.enter_context(folder_lock(
+            self.out_dir, f"waiting for another build writing into {self.out_dir}"))
         return self
 
     def __exit__(self, *exc):
-        self.fh.close()
+        self._held.close()

@@ -101,15 +101,21 @@ def _header(path: Path) -> list[str]:
             return []
 
 
-def read_strings(path: str | Path, *, max_bytes: int = config.MAX_FILE_BYTES,
-                 max_rows: int = config.MAX_ROWS) -> pd.DataFrame:
-    """Read a CSV with every cell as a string (blank = ""), header in row 1.
+_OTHER_DELIMITERS = {";": "';' (semicolons)", "\t": "tabs", "|": "'|'"}
 
-    Raises DataError for files that cannot be read as CSV at all."""
-    path = Path(path)
-    _check_file(path, max_bytes)
-    header = _header(path)
+
+def refuse_header(path: Path, header: list[str]) -> None:
+    """Raise DataError, at line 1, for a header that names no column, names one twice or
+    leaves one unnamed, or that shows the file is separated by something else than
+    commas."""
     stripped = [h.strip() for h in header]
+    if len(stripped) == 1:
+        found = [(stripped[0].count(d), d) for d in _OTHER_DELIMITERS if d in stripped[0]]
+        if found:
+            delimiter = max(found)[1]
+            _fail(path, 1, "-", delimiter, f"this file is separated by "
+                  f"{_OTHER_DELIMITERS[delimiter]}, not by commas; save it as "
+                  "comma-separated (CSV) and try again")
     if not any(stripped):
         _fail(path, 1, "-", "", "no header row; the first line must name the columns")
     problems = [Problem(str(path), 1, name or "-", name, "column name appears more than once")
@@ -118,27 +124,53 @@ def read_strings(path: str | Path, *, max_bytes: int = config.MAX_FILE_BYTES,
                  for i, name in enumerate(stripped) if not name]
     if problems:
         raise DataError(problems)
+
+
+def not_utf8(path: Path) -> DataError:
+    bad = _first_bad_utf8(path)
+    line, raw = bad if bad else (0, b"")
+    return DataError([Problem(str(path), line, "-", raw.hex(" "),
+                              "not valid UTF-8; save the file as UTF-8 (the bytes are shown "
+                              "in hex)")])
+
+
+def parser_error(path: Path, err: Exception) -> DataError:
+    """pandas' parser error, located at the physical line it is about."""
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+    if match:
+        expected, record, saw = (int(g) for g in match.groups())
+        lines = record_lines(path, with_blank=True)
+        line = int(lines[record - 1]) if record - 1 < len(lines) else record
+        return DataError([Problem(str(path), line, "-", f"{saw} fields",
+                                  f"row has {saw} fields but the header has {expected}; "
+                                  "quote fields that contain commas")])
+    return DataError([Problem(str(path), 0, "-", "",
+                              f"not readable as CSV: {str(err).strip()}")])
+
+
+def read_strings(path: str | Path, *, max_bytes: int = config.MAX_FILE_BYTES,
+                 max_rows: int = config.MAX_ROWS) -> pd.DataFrame:
+    """Read a CSV with every cell as a string (blank = ""), header in row 1.
+
+    Raises DataError for files that cannot be read as CSV at all."""
+    path = Path(path)
+    _check_file(path, max_bytes)
+    header = _header(path)
+    refuse_header(path, header)
+    stripped = [h.strip() for h in header]
     try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, index_col=False,
-            encoding="utf-8-sig", engine="c", skipinitialspace=False,
-            nrows=max_rows + 1,
-        )
+        with warnings.catch_warnings():
+            # Checked above and reported below, located; pandas' own words would repeat it.
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_filter=False, index_col=False,
+                encoding="utf-8-sig", engine="c", skipinitialspace=False,
+                nrows=max_rows + 1,
+            )
     except UnicodeDecodeError:
-        bad = _first_bad_utf8(path)
-        line, raw = bad if bad else (0, b"")
-        _fail(path, line, "-", raw.hex(" "),
-              "not valid UTF-8; save the file as UTF-8 (the bytes are shown in hex)")
+        raise not_utf8(path) from None
     except pd.errors.ParserError as err:
-        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
-        if match:
-            expected, record, saw = (int(g) for g in match.groups())
-            lines = record_lines(path, with_blank=True)
-            line = int(lines[record - 1]) if record - 1 < len(lines) else record
-            _fail(path, line, "-", f"{saw} fields",
-                  f"row has {saw} fields but the header has {expected}; "
-                  "quote fields that contain commas")
-        _fail(path, 0, "-", "", f"not readable as CSV: {str(err).strip()}")
+        raise parser_error(path, err) from None
     if len(frame) > max_rows:
         _fail(path, 0, "-", f"more than {max_rows} rows",
               f"file has more rows than the limit of {max_rows} (see --max-rows)")

@@ -9,10 +9,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from ... import dates
-from ...exceptions import DataError, Problem
-from .. import contract, load
-from . import common
+from .. import contract
+from . import common, reading
 
 TITLE, PUBLISHER = "ACLED export", "ACLED"
 
@@ -72,26 +74,32 @@ RULES = (
 )
 
 
-def _words(words: tuple[str, ...]) -> re.Pattern | None:
-    """Whole words, any case; a word joined to another by a hyphen does not count, so
-    "rocket-propelled grenade" is not a rocket."""
-    if not words:
-        return None
-    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, words)) + r")(?![\w-])",
-                      re.IGNORECASE)
-
-
-_COMPILED = [(rule, _words(rule.mentions), _words(rule.unless)) for rule in RULES]
+def derive_all(column: str, sub_event_type: pd.Series, notes: pd.Series) -> np.ndarray:
+    """The value the rules give `column` for each event, or unknown: the value of the
+    rules that match, when they all give the same one."""
+    matched: dict[str, np.ndarray] = {}
+    for rule in RULES:
+        if rule.column != column:
+            continue
+        hit = np.ones(len(notes), dtype=bool) if rule.sub_event_type == "*" else (
+            sub_event_type == rule.sub_event_type).to_numpy(dtype=bool, copy=True)
+        for words, wanted in ((rule.mentions, True), (rule.unless, False)):
+            at = np.flatnonzero(hit)
+            if words and len(at):
+                hit[at] = reading.mentions(notes.iloc[at], words) == wanted
+        matched[rule.value] = matched.get(rule.value, np.zeros(len(notes), dtype=bool)) | hit
+    out = np.full(len(notes), common.UNKNOWN, dtype=object)
+    if matched:
+        agree = sum(m.astype(np.int8) for m in matched.values()) == 1
+        for value, hit in matched.items():
+            out[hit & agree] = value
+    return out
 
 
 def derive(column: str, sub_event_type: str, notes: str) -> str:
     """The value the rules give `column` for one event, or unknown."""
-    found = {rule.value for rule, mentions, unless in _COMPILED
-             if rule.column == column
-             and rule.sub_event_type in ("*", sub_event_type)
-             and (mentions is None or mentions.search(notes))
-             and not (unless and unless.search(notes))}
-    return found.pop() if len(found) == 1 else common.UNKNOWN
+    return derive_all(column, pd.Series([sub_event_type], dtype=object),
+                      pd.Series([notes], dtype=object))[0]
 
 
 _LONG_DATE = re.compile(r"(\d{1,2}) ([A-Za-z]+) (\d{4})")
@@ -128,49 +136,94 @@ def _fatalities(value: str) -> str:
     return f"ACLED fatalities: {value or 'not given'}"
 
 
-def convert(path: Path, *, max_bytes: int, max_rows: int, **_) -> common.Converted:
-    frame = load.read_strings(path, max_bytes=max_bytes, max_rows=max_rows)
-    found = common.find_columns(path, frame.columns, REQUIRED, OPTIONAL)
-    cells = {name: [v.strip() for v in frame[header]] for name, header in found.items()}
-    cells.setdefault("country", [""] * len(frame))
-    lines = common.csv_lines(path)
-    out = common.Converted(detail=f"Read as {layout(frame.columns)}.")
-    problems = common.id_problems(path, "event_id_cnty", cells["event_id_cnty"], lines)
+def _window(event_date: str, code: str) -> tuple[str, str, str]:
+    words, window = PRECISION[code]
+    start, end = window(parse_event_date(event_date))
+    return start.isoformat(), end.isoformat(), f"time_precision {code}: {words}"
 
-    def bad(row, column, value, message):
-        problems.append(Problem(str(path), common.line_of(lines, row), column, value, message))
 
-    for row in range(len(frame)):
-        get = {name: values[row] for name, values in cells.items()}
-        day = parse_event_date(get["event_date"])
-        if day is None:
-            bad(row, "event_date", get["event_date"],
-                "not a date in a form ACLED writes: YYYY-MM-DD or 15 February 2021")
-        code = get["time_precision"]
-        if code not in PRECISION:
-            bad(row, "time_precision", code,
-                "unknown ACLED time_precision; expected 1, 2 or 3 (see data/importers.md)")
-        if get["fatalities"] and not common.is_count(get["fatalities"]):
-            bad(row, "fatalities", get["fatalities"], contract.NOT_A_COUNT)
-        if day is None or code not in PRECISION:
-            continue
-        words, window = PRECISION[code]
-        start, end = window(day)
-        name = common.governorate(get["admin1"])
+class Input(reading.CsvInput):
+    """An ACLED export, checked and converted a chunk at a time."""
+
+    title, publisher, id_column = TITLE, PUBLISHER, "event_id_cnty"
+    group_column, group_label = "event_type", "event_type"
+
+    def __init__(self, path: Path, *, max_bytes: int, max_rows: int, **_):
+        super().__init__(path, max_bytes=max_bytes, max_rows=max_rows)
+        found = common.find_columns(path, self.headers, REQUIRED, OPTIONAL + ("event_type",))
+        self.columns = {name: found.get(name) for name in (*REQUIRED, *OPTIONAL)}
+        self.group_header = found.get("event_type")
+        self.detail = f"Read as {layout(self.headers)}."
+
+    def check(self, chunk: pd.DataFrame,
+              problems: reading.Problems) -> tuple[pd.Series, np.ndarray]:
+        """The event ids, and which rows can be converted; every bad cell goes to
+        `problems`."""
+        cells = reading.strip(chunk, {n: self.columns[n] for n in (
+            "event_id_cnty", "event_date", "time_precision", "fatalities")})
+        records = chunk.index.to_numpy()
+        ids = cells["event_id_cnty"]
+        problems.add(records[(ids == "").to_numpy()], "event_id_cnty", "",
+                     "required value is missing")
+        days = reading.per_unique(lambda t: parse_event_date(t) is not None,
+                                  cells["event_date"]).astype(bool)
+        bad = ~days
+        problems.add(records[bad], "event_date", cells["event_date"].to_numpy()[bad],
+                     "not a date in a form ACLED writes: YYYY-MM-DD or 15 February 2021")
+        known = cells["time_precision"].isin(list(PRECISION)).to_numpy(dtype=bool)
+        problems.add(records[~known], "time_precision",
+                     cells["time_precision"].to_numpy()[~known],
+                     "unknown ACLED time_precision; expected 1, 2 or 3 (see data/importers.md)")
+        fatal = cells["fatalities"]
+        counts = reading.per_unique(lambda t: t == "" or common.is_count(t), fatal).astype(bool)
+        problems.add(records[~counts], "fatalities", fatal.to_numpy()[~counts],
+                     contract.NOT_A_COUNT)
+        return ids, days & known
+
+    def rules_frame(self, chunk: pd.DataFrame, columns) -> pd.DataFrame:
+        """The columns the selection rules read, named in lower case, stripped."""
+        by_lower = {h.lower(): h for h in self.headers}
+        return pd.DataFrame(reading.strip(chunk, {c: by_lower.get(c) for c in columns}),
+                            index=chunk.index)
+
+    def groups(self, chunk: pd.DataFrame) -> pd.Series:
+        if self.group_header is None:
+            return pd.Series("(no event_type column)", index=chunk.index, dtype=object)
+        return reading.stripped(chunk[self.group_header]).replace("", "(blank)")
+
+    def context(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        """What a decisions file shows beside each doubtful event."""
+        cells = reading.strip(chunk, {n: self.columns[n] for n in (
+            "event_date", "location", "notes")})
+        return pd.DataFrame(cells, index=chunk.index)
+
+    def convert(self, chunk: pd.DataFrame, target_type: bool = True) -> pd.DataFrame:
+        """Attacks rows (contract columns as strings, without source_id and quote) for
+        rows that `check` passed. `target_type`: derive it from the notes (else unknown,
+        for the selection rules to set)."""
+        get = reading.strip(chunk, self.columns)
+        window = reading.per_unique(_window, get["event_date"], get["time_precision"])
+        start = [w[0] for w in window]
+        end = [w[1] for w in window]
+        precision = pd.Series([w[2] for w in window], index=chunk.index, dtype=object)
+        name = reading.per_unique(common.governorate, get["admin1"])
+        region = reading.per_unique(common.region, name, get["country"])
         sub, notes = get["sub_event_type"], get["notes"]
-        facts = [f"event_date {get['event_date']}, time_precision {code}: {words}",
-                 f"sub_event_type {sub or '(blank)'}", _fatalities(get["fatalities"])]
-        if get["country"] not in ("", "Iraq"):
-            facts.append(f"country {get['country']}")
-        out.rows.append({
-            "event_id": get["event_id_cnty"], "date_start": start.isoformat(),
-            "date_end": end.isoformat(), "location": get["location"],
-            "governorate": name, "region": common.region(name, get["country"]),
-            "target_type": derive("target_type", sub, notes),
-            "weapon": derive("weapon", sub, notes),
-            "notes": " ".join(filter(None, [notes, f"[ACLED: {'; '.join(facts)}.]"])),
-        })
-        out.lines.append(common.line_of(lines, row))
-    if problems:
-        raise DataError(problems)
-    return out
+        fatal = pd.Series(reading.per_unique(_fatalities, get["fatalities"]), index=chunk.index,
+                          dtype=object)
+        country = get["country"]
+        elsewhere = ~country.isin(["", "Iraq"])
+        facts = ("[ACLED: event_date " + get["event_date"].astype(object) + ", " + precision
+                 + "; sub_event_type " + sub.astype(object).replace("", "(blank)") + "; "
+                 + fatal)
+        facts = facts.where(~elsewhere, facts + "; country " + country.astype(object)) + ".]"
+        notes = notes.astype(object)
+        return pd.DataFrame({
+            "event_id": get["event_id_cnty"].astype(object), "date_start": start,
+            "date_end": end, "location": get["location"].astype(object),
+            "governorate": name, "region": region,
+            "target_type": (derive_all("target_type", sub, notes) if target_type
+                            else common.UNKNOWN),
+            "weapon": derive_all("weapon", sub, notes),
+            "notes": facts.where(notes == "", notes + " " + facts),
+        }, index=chunk.index)

@@ -1,22 +1,19 @@
-"""Shared by the importers: governorate spellings and regions, locating rows, the sources
-row of an imported file, and checking both output tables before either is written."""
+"""Shared by the importers: governorate spellings and regions, finding columns and
+repeated ids, the sources row of an imported file, and staging both output tables,
+checked, in one transaction."""
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import hashlib
-import os
 import re
-import tempfile
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ...exceptions import DataError, DataWarning, Problem
-from ...files import write_atomic
+from ...files import Transaction
 from .. import contract, load
 
 UNKNOWN = contract.UNKNOWN
@@ -78,35 +75,6 @@ def region(name: str, country: str = "Iraq") -> str:
 # Reading and locating
 
 
-@dataclass
-class Converted:
-    """What a format's converter hands back: attacks rows (contract columns as strings,
-    without source_id and quote), the input line of each, and a sentence for the
-    sources row's notes."""
-
-    rows: list[dict[str, str]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    detail: str = ""
-
-
-def csv_lines(path: Path) -> list[int]:
-    """The physical line on which each data row starts (header = line 1). Blank lines are
-    skipped as pandas skips them, and quoted line breaks are counted."""
-    starts, start = [], 1
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(fh)
-        with contextlib.suppress(csv.Error):
-            for row in reader:
-                if row and not (len(row) == 1 and not row[0].strip()):
-                    starts.append(start)
-                start = reader.line_num + 1
-    return starts[1:]
-
-
-def line_of(lines: list[int], row: int) -> int:
-    return lines[row] if row < len(lines) else row + 2
-
-
 def find_columns(path: Path, headers, required, optional=()) -> dict[str, str]:
     """Wanted column -> the file's header for it, matched ignoring case. Every missing
     required column is reported at once, on line 1."""
@@ -118,20 +86,17 @@ def find_columns(path: Path, headers, required, optional=()) -> dict[str, str]:
     return {name: by_lower[name] for name in (*required, *optional) if name in by_lower}
 
 
-def id_problems(path: Path, column: str, ids: list[str], lines: list[int]) -> list[Problem]:
-    """Blank and repeated identifiers, each at its line."""
-    problems, first = [], {}
-    for row, value in enumerate(ids):
-        line = line_of(lines, row)
-        if not value:
-            problems.append(Problem(str(path), line, column, value, "required value is missing"))
-        elif value in first:
-            problems.append(Problem(str(path), line, column, value,
-                                    f"duplicate value; must be unique (first on line "
-                                    f"{first[value]})"))
-        else:
-            first[value] = line
-    return problems
+def duplicate_ids(ids: np.ndarray, problems, column: str) -> None:
+    """Each id met again after its first row, at its record, naming the first's line."""
+    series = pd.Series(ids, dtype=object)
+    filled = series != ""
+    again = series.duplicated(keep="first") & filled
+    if again.any():
+        first = pd.Series(np.arange(len(series))).groupby(series.to_numpy()).transform("min")
+        at = np.flatnonzero(again.to_numpy())
+        problems.add(at, column, series.to_numpy()[at],
+                     "duplicate value; must be unique (first on line {first})",
+                     first=first.to_numpy()[at])
 
 
 def is_count(text: str) -> bool:
@@ -157,9 +122,10 @@ def source_id(fmt: str, path: Path, digest: str) -> str:
 
 
 def source_row(fmt: str, path: Path, digest: str, imported_on: str, title: str,
-               publisher: str, detail: str) -> dict[str, str]:
+               publisher: str, detail: str, coverage: tuple[str, str] | None = None
+               ) -> dict[str, str]:
     """The sources row of an imported file: cited, not stored (blank path), so its rows
-    carry no quote."""
+    carry no quote. `coverage`: the days the analyst declares the file lists completely."""
     row = dict.fromkeys(contract.column_names(contract.SOURCES), "")
     row.update(
         source_id=source_id(fmt, path, digest), publisher=publisher,
@@ -169,6 +135,8 @@ def source_row(fmt: str, path: Path, digest: str, imported_on: str, title: str,
             f"{imported_on}.", f"SHA-256 of the file: {digest}.", detail,
             "See data/importers.md for the mapping rules."])),
     )
+    if coverage:
+        row["coverage_start"], row["coverage_end"] = coverage
     return row
 
 
@@ -204,53 +172,51 @@ def _check(path: Path, kind: str, sources=None, **limits) -> pd.DataFrame:
     return table
 
 
-def _relocated(err: DataError, checked: Path, source: Path, lines: list[int]) -> DataError:
-    """Problems found in the imported table, located at the input row each came from."""
+def _relocated(err: DataError, checked: Path, source: Path, records: np.ndarray,
+               lines_of) -> DataError:
+    """Problems found in the imported table, located at the input row each came from
+    (`records`: the input record of each row)."""
     record_at = {int(line): i for i, line in enumerate(load.record_lines(checked))}
     problems = []
     for p in err.problems:
-        record = record_at.get(p.line, 0)
-        line = line_of(lines, record - 1) if record > 0 else 0
+        row = record_at.get(p.line, 0) - 1
+        line = int(lines_of(records[[row]])[0]) if 0 <= row < len(records) else 0
         problems.append(Problem(str(source), line, p.column, p.value,
                                 f"{p.message} (in the imported row)"))
     return DataError(problems)
 
 
-def write_outputs(attacks: pd.DataFrame, lines: list[int], source: Path, out: Path,
-                  row: dict[str, str], **limits) -> Path:
-    """Check the attacks table and the updated sources table as they would be written;
-    only if both pass, write sources.csv and then OUT, each whole or not at all (in that
-    order, so OUT never names a source that sources.csv lacks)."""
+def write_outputs(txn: Transaction, held: list[pd.DataFrame], source: Path, out: Path,
+                  row: dict[str, str], lines_of, decisions: tuple[Path, bytes] | None = None,
+                  **limits) -> tuple[Path, int]:
+    """Stage the attacks table (`held`: its one frame, let go of once written), the updated
+    sources table and the decisions file in `txn`, and check both tables as they will be
+    written; the caller commits. The folder is locked, so sources.csv is read here, not
+    before. Returns the sources table's path and the number of rows."""
     sources_path = out.parent / "sources.csv"
     existing = None
     if sources_path.exists():
         _check(sources_path, contract.SOURCES, **limits)  # its own problems, located in it
         existing = load.read_strings(sources_path, **limits)
-    sources_bytes = _csv_bytes(_merged_sources(existing, row))
-    attacks_bytes = _csv_bytes(attacks)
-
-    temps = []
+    staged_sources = txn.write(sources_path, _csv_bytes(_merged_sources(existing, row)))
+    attacks = held.pop()
+    with txn.open(out) as fh:
+        attacks.to_csv(fh, index=False, lineterminator="\n", encoding="utf-8")
+    # The check reads the table back: the rows held are no longer needed, only which
+    # input record each came from.
+    records = attacks.index.to_numpy()
+    del attacks
+    staged_out = txn.staged[out.name]
+    if decisions is not None:
+        txn.write(*decisions)
     try:
-        for name, data in (("sources", sources_bytes), ("attacks", attacks_bytes)):
-            fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.{name}.", suffix=".csv",
-                                       dir=out.parent)
-            temps.append(Path(tmp))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-        try:
-            sources = _check(temps[0], contract.SOURCES, **limits)
-        except DataError as err:
-            raise DataError([Problem(str(sources_path), 0, p.column, p.value,
-                                     f"{p.message} (in the sources table as it would be "
-                                     "written)") for p in err.problems]) from None
-        try:
-            _check(temps[1], contract.ATTACKS, sources=sources, **limits)
-        except DataError as err:
-            raise _relocated(err, temps[1], source, lines) from None
-    finally:
-        for tmp in temps:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-    write_atomic(sources_path, sources_bytes)
-    write_atomic(out, attacks_bytes)
-    return sources_path
+        sources = _check(staged_sources, contract.SOURCES, **limits)
+    except DataError as err:
+        raise DataError([Problem(str(sources_path), 0, p.column, p.value,
+                                 f"{p.message} (in the sources table as it would be "
+                                 "written)") for p in err.problems]) from None
+    try:
+        _check(staged_out, contract.ATTACKS, sources=sources, **limits)
+    except DataError as err:
+        raise _relocated(err, staged_out, source, records, lines_of) from None
+    return sources_path, len(records)

@@ -15,12 +15,13 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ... import dates
 from ...exceptions import DataError, ParameterError, Problem
-from .. import contract, load
-from . import common
+from .. import contract
+from . import common, reading
 
 TITLE, PUBLISHER = "Tracker table", ""
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -56,45 +57,87 @@ def _cell(value):
     return str(value).strip()
 
 
+# What Excel shows in a cell whose formula fails.
+EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                "#GETTING_DATA", "#SPILL!", "#CALC!")
+
+
+def _hidden_values(path: Path, name: str, sheet, formulas, headers) -> list[Problem]:
+    """Cells whose value the user sees but the file does not hold as such: a formula
+    saved without its result, an error value, cells merged over several. Each at its row,
+    named as Sheet!CELL, with what to do."""
+    problems = []
+
+    def header_of(column: int) -> str:
+        return (headers[column - 1] if column - 1 < len(headers) and headers[column - 1]
+                else "-")
+
+    for cells, written in zip(sheet.iter_rows(), formulas.iter_rows(), strict=True):
+        for cell, raw in zip(cells, written, strict=True):
+            if cell.data_type == "e" or (isinstance(cell.value, str)
+                                         and cell.value in EXCEL_ERRORS):
+                problems.append(Problem(
+                    str(path), cell.row, header_of(cell.column), str(cell.value),
+                    f"{name}!{cell.coordinate}: the cell shows an error, not a value; "
+                    "correct its formula in Excel (or type the value) and save the workbook"))
+            elif raw.data_type == "f" and cell.value is None:
+                problems.append(Problem(
+                    str(path), cell.row, header_of(cell.column), str(raw.value)[:80],
+                    f"{name}!{cell.coordinate}: a formula saved without its value (the "
+                    "workbook was written by a program, never opened in Excel); open and "
+                    "save the workbook in Excel, then import again"))
+    for merged in sheet.merged_cells.ranges:
+        if merged.size["rows"] * merged.size["columns"] > 1:
+            first = sheet.cell(merged.min_row, merged.min_col)
+            problems.append(Problem(
+                str(path), merged.min_row, header_of(merged.min_col), _text(first.value),
+                f"{name}!{merged.coord}: merged cells; only the first cell holds the value "
+                "the others show; unmerge the cells and fill in each row's value"))
+    return problems
+
+
+def _text(value) -> str:
+    cell = _cell(value)
+    return cell.isoformat() if isinstance(cell, dt.date) else cell
+
+
 def _read_excel(path: Path, sheet: str | None, max_bytes: int, max_rows: int) -> Sheet:
+    import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         _fail(path, 0, "file does not exist")
     if path.stat().st_size > max_bytes:
         _fail(path, 0, f"file is larger than the limit of {max_bytes} bytes (see --max-bytes)")
-    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError)
+    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError)
     try:
-        with pd.ExcelFile(path, engine="openpyxl") as book:
-            names, sheet = book.sheet_names, book.sheet_names[0] if sheet is None else sheet
-            raw = (pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
-                   if sheet in names else None)
+        # Twice: the values Excel saved with the file, and what was typed (formulas).
+        values = openpyxl.load_workbook(path, data_only=True)
+        formulas = openpyxl.load_workbook(path, data_only=False)
     except unreadable as err:
         _fail(path, 0, f"not readable as an .xlsx workbook: {err}")
-    if raw is None:
+    names = values.sheetnames
+    name = names[0] if sheet is None else sheet
+    if name not in names:
         raise ParameterError("--sheet", sheet, f"no such sheet in {path.name}; its sheets "
                              "are: " + ", ".join(names))
-    table = [[_cell(v) for v in row] for row in raw.itertuples(index=False)]
+    ws = values[name]
+    table = [[_cell(c.value) for c in row] for row in ws.iter_rows()]
     if not table or not any(table[0]):
-        _fail(path, 1, f"sheet {sheet!r} has no header row; row 1 must name the columns")
+        _fail(path, 1, f"sheet {name!r} has no header row; row 1 must name the columns")
+    width = len(table[0])
     headers = [c.isoformat() if isinstance(c, dt.date) else c for c in table[0]]
     duplicates = [Problem(str(path), 1, h, h, "column name appears more than once")
                   for i, h in enumerate(headers) if h and h in headers[:i]]
-    if duplicates:
-        raise DataError(duplicates)
-    kept = [(cells, n) for n, cells in enumerate(table[1:], start=2) if any(c != "" for c in cells)]
+    hidden = _hidden_values(path, name, ws, formulas[name], headers)
+    if duplicates or hidden:
+        raise DataError(duplicates + hidden)
+    kept = [(cells + [""] * (width - len(cells)), n)
+            for n, cells in enumerate(table[1:], start=2) if any(c != "" for c in cells)]
     if len(kept) > max_rows:
         _fail(path, 0, f"sheet has more rows than the limit of {max_rows} (see --max-rows)")
     return Sheet(headers, [c for c, _ in kept], [n for _, n in kept],
-                 f"Sheet {sheet!r}; line numbers in problems are its row numbers.")
-
-
-def read_sheet(path: Path, sheet: str | None, max_bytes: int, max_rows: int) -> Sheet:
-    if is_excel(path):
-        return _read_excel(path, sheet, max_bytes, max_rows)
-    frame = load.read_strings(path, max_bytes=max_bytes, max_rows=max_rows)
-    rows = [[str(v).strip() for v in row] for row in frame.itertuples(index=False)]
-    return Sheet(list(frame.columns), rows, common.csv_lines(path))
+                 f"Sheet {name!r}; line numbers in problems are its row numbers.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,61 +305,131 @@ def _day(cell, fmt: str | None) -> dt.date | None:
         return None
 
 
-def convert(path: Path, *, map_path: Path, sheet: str | None, max_bytes: int,
-            max_rows: int, **_) -> common.Converted:
-    data = read_sheet(path, sheet, max_bytes, max_rows)
-    tmap = read_map(map_path, data.headers, path)
-    fields = [f for f in contract.fields(contract.ATTACKS) if f.name not in SET_BY_IMPORTER]
-    at = {name: data.headers.index(header) for name, header in tmap.columns.items()}
-    form = (f"{tmap.date_format} ([dates] format of {map_path.name})" if tmap.date_format
-            else "YYYY-MM-DD")
-    out = common.Converted(detail=" ".join(filter(None, [
-        data.detail, f"Map {map_path.name} (SHA-256 {tmap.digest})."])))
-    problems, ids = [], []
+class Input:
+    """A tracker table (CSV in chunks, or one sheet of a workbook) and its map; `check`
+    maps a chunk's cells to contract values, each bad one going to `problems`."""
 
-    for cells, line in zip(data.rows, data.lines, strict=True):
-        def cell(name, cells=cells):
-            i = at.get(name)
-            return cells[i] if i is not None and i < len(cells) else ""
+    title, publisher = TITLE, PUBLISHER
+    group_label = None  # one line of counts: a tracker has no event types of its own
 
-        def bad(name, value, message, line=line):
-            text = value.isoformat() if isinstance(value, dt.date) else value
-            problems.append(Problem(str(path), line, tmap.columns[name], text,
-                                    f"{name}: {message}"))
+    def __init__(self, path: Path, *, map_path: Path, sheet: str | None, max_bytes: int,
+                 max_rows: int, **_):
+        self.path, self.map_path = path, map_path
+        if is_excel(path):
+            data = _read_excel(path, sheet, max_bytes, max_rows)
+            self.headers, self._sheet, detail, self._csv = data.headers, data, data.detail, None
+        else:
+            self._csv = reading.CsvInput(path, max_bytes=max_bytes, max_rows=max_rows)
+            self.headers, self._sheet, detail = self._csv.headers, None, ""
+        self.tmap = read_map(map_path, self.headers, path)
+        self.id_column = self.tmap.columns["event_id"]
+        self.at = {name: self.headers.index(header)
+                   for name, header in self.tmap.columns.items()}
+        self.detail = " ".join(filter(None, [
+            detail, f"Map {map_path.name} (SHA-256 {self.tmap.digest})."]))
+        self._converted: pd.DataFrame | None = None
 
-        row = {}
+    @property
+    def rule_columns(self) -> list[str]:
+        """The rules read the attacks columns, after the map (unmapped ones are blank)."""
+        return [f.name for f in contract.fields(contract.ATTACKS)
+                if f.name not in SET_BY_IMPORTER]
+
+    def chunks(self):
+        if self._csv is not None:
+            yield from self._csv.chunks()
+            return
+        frame = pd.DataFrame(self._sheet.rows, dtype=object)
+        yield frame.reindex(columns=range(len(self.headers)), fill_value="")
+
+    def lines(self, records: np.ndarray) -> np.ndarray:
+        if self._csv is not None:
+            return self._csv.lines(records)
+        return np.asarray(self._sheet.lines, dtype=np.int64)[np.asarray(records, dtype=np.int64)]
+
+    def _cells(self, chunk: pd.DataFrame, name: str) -> pd.Series:
+        i = self.at.get(name)
+        if i is None:
+            return pd.Series("", index=chunk.index, dtype=object)
+        column = chunk.iloc[:, i]
+        return reading.stripped(column) if self._csv is not None else column
+
+    def check(self, chunk: pd.DataFrame, problems: reading.Problems):
+        tmap, records = self.tmap, chunk.index.to_numpy()
+        fields = [f for f in contract.fields(contract.ATTACKS) if f.name not in SET_BY_IMPORTER]
+        form = (f"{tmap.date_format} ([dates] format of {self.map_path.name})"
+                if tmap.date_format else "YYYY-MM-DD")
+        usable = np.ones(len(chunk), dtype=bool)
+
+        def bad(name, mask, values, message):
+            usable[mask] = False
+            problems.add(records[mask], tmap.columns[name], np.asarray(values)[mask],
+                         f"{name}: {message}")
+
+        rows = {}
         for f in fields:
             if f.type == "date":
                 continue
-            raw = cell(f.name)
-            text = raw.isoformat() if isinstance(raw, dt.date) else raw
-            value = _value(tmap, f, text) if f.name in at else (UNKNOWN if f.enum else "")
-            if value is None:
-                where = f"[values.{f.name}] of {map_path.name}"
-                bad(f.name, text, (f"no mapping for this value in {where}" if f.name in
-                                   tmap.values else "not one of: " + ", ".join(f.enum) +
-                                   f"; map it in {where}") + ', or set unmapped = "unknown"')
-            elif f.type == "integer" and value and not common.is_count(value):
-                bad(f.name, text, contract.NOT_A_COUNT)
-            row[f.name] = value or ""
-        ids.append(row["event_id"])
-        start = _day(cell("date_start"), tmap.date_format)
-        end = start if cell("date_end") == "" else _day(cell("date_end"), tmap.date_format)
-        for name, day in (("date_start", start), ("date_end", end)):
-            if name in at and day is None and cell(name) != "":
-                bad(name, cell(name), f"not a date in the form {form}")
-        if cell("date_start") == "":
-            bad("date_start", "", "required value is missing")
-        elif start and end and end < start:
-            bad("date_end", cell("date_end"), "date_end is before date_start")
-        row["governorate"] = common.governorate(row["governorate"])
-        if "region" not in at:
-            row["region"] = common.region(row["governorate"])
-        row["date_start"] = start.isoformat() if start else ""
-        row["date_end"] = end.isoformat() if end else ""
-        out.rows.append(row)
-        out.lines.append(line)
-    problems += common.id_problems(path, tmap.columns["event_id"], ids, data.lines)
-    if problems:
-        raise DataError(problems)
-    return out
+            if f.name not in self.at:
+                rows[f.name] = np.full(len(chunk), UNKNOWN if f.enum else "", dtype=object)
+                continue
+            text = reading.per_unique(_text, self._cells(chunk, f.name))
+            value = reading.per_unique(lambda t, f=f: _value(tmap, f, t), text)
+            missing = np.asarray([v is None for v in value], dtype=bool)
+            if missing.any():
+                where = f"[values.{f.name}] of {self.map_path.name}"
+                bad(f.name, missing, text, (
+                    f"no mapping for this value in {where}" if f.name in tmap.values
+                    else "not one of: " + ", ".join(f.enum) + f"; map it in {where}")
+                    + ', or set unmapped = "unknown"')
+            if f.type == "integer":
+                counts = reading.per_unique(lambda v: not v or common.is_count(v), value)
+                bad(f.name, ~missing & ~counts.astype(bool), text, contract.NOT_A_COUNT)
+            value[missing] = ""
+            rows[f.name] = value
+        start_cells = self._cells(chunk, "date_start")
+        end_cells = self._cells(chunk, "date_end")
+
+        def iso(cell):
+            day = _day(cell, tmap.date_format)
+            return day.isoformat() if day else ""
+
+        start = reading.per_unique(iso, start_cells)
+        end_text = reading.per_unique(_text, end_cells)
+        end = np.where(end_text == "", start, reading.per_unique(iso, end_cells))
+        for name, cells, day in (("date_start", start_cells, start),
+                                 ("date_end", end_cells, end)):
+            if name in self.at:
+                raw = reading.per_unique(_text, cells)
+                bad(name, (day == "") & (raw != ""), raw, f"not a date in the form {form}")
+        blank_start = reading.per_unique(_text, start_cells) == ""
+        bad("date_start", blank_start, np.full(len(chunk), "", dtype=object),
+            "required value is missing")
+        backwards = (start != "") & (end != "") & (end < start)
+        bad("date_end", backwards, end_text, "date_end is before date_start")
+        rows["governorate"] = reading.per_unique(common.governorate, rows["governorate"])
+        if "region" not in self.at:
+            rows["region"] = reading.per_unique(common.region, rows["governorate"])
+        rows["date_start"], rows["date_end"] = start, end
+        ids = pd.Series(rows["event_id"], index=chunk.index, dtype=object)
+        problems.add(records[(ids == "").to_numpy()], self.id_column, "",
+                     "required value is missing")
+        self._converted = pd.DataFrame({f.name: rows[f.name] for f in fields},
+                                       index=chunk.index)
+        return ids, usable
+
+    def rules_frame(self, chunk: pd.DataFrame, columns) -> pd.DataFrame:
+        converted = self._converted.loc[chunk.index]
+        return converted.reindex(columns=list(columns), fill_value="")
+
+    def groups(self, chunk: pd.DataFrame) -> pd.Series:
+        return pd.Series("all rows", index=chunk.index, dtype=object)
+
+    def context(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        converted = self._converted.loc[chunk.index]
+        return pd.DataFrame({"event_date": converted["date_start"],
+                             "location": converted["location"],
+                             "notes": converted["notes"]}, index=chunk.index)
+
+    def convert(self, chunk: pd.DataFrame, target_type: bool = True) -> pd.DataFrame:
+        return self._converted.loc[chunk.index]

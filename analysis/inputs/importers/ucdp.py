@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from ... import dates
-from ...exceptions import DataError, Problem
-from .. import contract, load
-from . import common
+from .. import contract
+from . import common, reading
 
 TITLE, PUBLISHER = "UCDP GED file", "UCDP"
 
@@ -32,50 +33,96 @@ def adm1_governorate(text: str) -> str:
     return common.governorate(_ADM1_SUFFIX.sub("", text.strip()))
 
 
-def convert(path: Path, *, max_bytes: int, max_rows: int, **_) -> common.Converted:
-    frame = load.read_strings(path, max_bytes=max_bytes, max_rows=max_rows)
-    found = common.find_columns(path, frame.columns, REQUIRED, OPTIONAL)
-    cells = {name: [v.strip() for v in frame[header]] for name, header in found.items()}
-    for name in OPTIONAL:
-        cells.setdefault(name, [""] * len(frame))
-    lines = common.csv_lines(path)
-    out = common.Converted(detail="Read as a UCDP GED event file.")
-    problems = common.id_problems(path, "id", cells["id"], lines)
+# UCDP GED codebook, type_of_violence.
+VIOLENCE = {"1": "1 state-based conflict", "2": "2 non-state conflict",
+            "3": "3 one-sided violence"}
+_DATE_FORM = ("not a date in the form YYYY-MM-DD, optionally followed by a time "
+              "(2021-02-15 00:00:00.000)")
 
-    def bad(row, column, value, message):
-        problems.append(Problem(str(path), common.line_of(lines, row), column, value, message))
 
-    for row in range(len(frame)):
-        get = {name: values[row] for name, values in cells.items()}
-        start, end = parse_day(get["date_start"]), parse_day(get["date_end"])
-        for column, day in (("date_start", start), ("date_end", end)):
-            if day is None:
-                bad(row, column, get[column],
-                    "not a date in the form YYYY-MM-DD, optionally followed by a time "
-                    "(2021-02-15 00:00:00.000)")
-        if start and end and end < start:
-            bad(row, "date_end", get["date_end"], "date_end is before date_start")
-        if get["best"] and not common.is_count(get["best"]):
-            bad(row, "best", get["best"], contract.NOT_A_COUNT)
-        if start is None or end is None or end < start:
-            continue
-        name = adm1_governorate(get["adm_1"])
-        deaths = f"UCDP deaths: best {get['best'] or 'not given'}"
-        if get["low"] or get["high"]:
-            deaths += f" (low {get['low'] or '?'}, high {get['high'] or '?'})"
-        facts = [f"event {get['id']}", f"date_prec {get['date_prec'] or '(blank)'}", deaths]
-        if get["dyad_name"]:
-            facts.append(f"dyad {get['dyad_name']}")
-        if get["country"] not in ("", "Iraq"):
-            facts.append(f"country {get['country']}")
-        out.rows.append({
-            "event_id": get["id"], "date_start": start.isoformat(),
-            "date_end": end.isoformat(), "location": get["where_description"],
-            "governorate": name, "region": common.region(name, get["country"]),
+def _day_iso(text: str) -> str:
+    day = parse_day(text)
+    return day.isoformat() if day else ""
+
+
+class Input(reading.CsvInput):
+    """A UCDP GED event file, checked and converted a chunk at a time."""
+
+    title, publisher, id_column = TITLE, PUBLISHER, "id"
+    group_label = "type_of_violence"
+
+    def __init__(self, path: Path, *, max_bytes: int, max_rows: int, **_):
+        super().__init__(path, max_bytes=max_bytes, max_rows=max_rows)
+        found = common.find_columns(path, self.headers, REQUIRED,
+                                    OPTIONAL + ("type_of_violence",))
+        self.columns = {name: found.get(name) for name in (*REQUIRED, *OPTIONAL)}
+        self.group_header = found.get("type_of_violence")
+        self.detail = "Read as a UCDP GED event file."
+
+    def check(self, chunk: pd.DataFrame, problems: reading.Problems):
+        cells = reading.strip(chunk, {n: self.columns[n] for n in (
+            "id", "date_start", "date_end", "best")})
+        records = chunk.index.to_numpy()
+        ids = cells["id"]
+        problems.add(records[(ids == "").to_numpy()], "id", "", "required value is missing")
+        days = {}
+        for column in ("date_start", "date_end"):
+            days[column] = reading.per_unique(_day_iso, cells[column])
+            bad = days[column] == ""
+            problems.add(records[bad], column, cells[column].to_numpy()[bad], _DATE_FORM)
+        both = (days["date_start"] != "") & (days["date_end"] != "")
+        backwards = both & (days["date_end"] < days["date_start"])
+        problems.add(records[backwards], "date_end", cells["date_end"].to_numpy()[backwards],
+                     "date_end is before date_start")
+        best = cells["best"]
+        counts = reading.per_unique(lambda t: t == "" or common.is_count(t), best).astype(bool)
+        problems.add(records[~counts], "best", best.to_numpy()[~counts], contract.NOT_A_COUNT)
+        return ids, both & ~backwards
+
+    def rules_frame(self, chunk: pd.DataFrame, columns) -> pd.DataFrame:
+        by_lower = {h.lower(): h for h in self.headers}
+        return pd.DataFrame(reading.strip(chunk, {c: by_lower.get(c) for c in columns}),
+                            index=chunk.index)
+
+    def groups(self, chunk: pd.DataFrame) -> pd.Series:
+        if self.group_header is None:
+            return pd.Series("(no type_of_violence column)", index=chunk.index, dtype=object)
+        raw = reading.stripped(chunk[self.group_header])
+        return raw.map(lambda v: VIOLENCE.get(v, v or "(blank)"))
+
+    def context(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        cells = reading.strip(chunk, {"event_date": self.columns["date_start"],
+                                      "location": self.columns["where_description"]})
+        cells["notes"] = self._facts(chunk)
+        return pd.DataFrame(cells, index=chunk.index)
+
+    def _facts(self, chunk: pd.DataFrame) -> pd.Series:
+        get = {k: v.astype(object) for k, v in reading.strip(chunk, self.columns).items()}
+
+        def text(column, blank):
+            return get[column].replace("", blank)
+
+        ranged = (get["low"] != "") | (get["high"] != "")
+        deaths = ("UCDP deaths: best " + text("best", "not given")).where(
+            ~ranged, "UCDP deaths: best " + text("best", "not given") + " (low "
+            + text("low", "?") + ", high " + text("high", "?") + ")")
+        facts = ("[UCDP GED: event " + get["id"] + "; date_prec "
+                 + text("date_prec", "(blank)") + "; " + deaths)
+        facts = facts.where(get["dyad_name"] == "", facts + "; dyad " + get["dyad_name"])
+        elsewhere = ~get["country"].isin(["", "Iraq"])
+        facts = facts.where(~elsewhere, facts + "; country " + get["country"])
+        return facts + ".]"
+
+    def convert(self, chunk: pd.DataFrame, target_type: bool = True) -> pd.DataFrame:
+        get = reading.strip(chunk, self.columns)
+        name = reading.per_unique(adm1_governorate, get["adm_1"])
+        return pd.DataFrame({
+            "event_id": get["id"].astype(object),
+            "date_start": reading.per_unique(_day_iso, get["date_start"]),
+            "date_end": reading.per_unique(_day_iso, get["date_end"]),
+            "location": get["where_description"].astype(object),
+            "governorate": name,
+            "region": reading.per_unique(common.region, name, get["country"]),
             "target_type": common.UNKNOWN, "weapon": common.UNKNOWN,
-            "notes": f"[UCDP GED: {'; '.join(facts)}.]",
-        })
-        out.lines.append(common.line_of(lines, row))
-    if problems:
-        raise DataError(problems)
-    return out
+            "notes": self._facts(chunk),
+        }, index=chunk.index)
