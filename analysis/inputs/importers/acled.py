@@ -180,12 +180,6 @@ class Input(reading.CsvInput):
                      contract.NOT_A_COUNT)
         return ids, days & known
 
-    def rules_frame(self, chunk: pd.DataFrame, columns) -> pd.DataFrame:
-        """The columns the selection rules read, named in lower case, stripped."""
-        by_lower = {h.lower(): h for h in self.headers}
-        return pd.DataFrame(reading.strip(chunk, {c: by_lower.get(c) for c in columns}),
-                            index=chunk.index)
-
     def groups(self, chunk: pd.DataFrame) -> pd.Series:
         if self.group_header is None:
             return pd.Series("(no event_type column)", index=chunk.index, dtype=object)

@@ -173,6 +173,12 @@ class CsvInput:
         """The columns selection rules may read: the file's own."""
         return self.headers
 
+    def rules_frame(self, chunk: pd.DataFrame, columns) -> pd.DataFrame:
+        """The columns the selection rules read, named in lower case, stripped."""
+        by_lower = {h.lower(): h for h in self.headers}
+        return pd.DataFrame(strip(chunk, {c: by_lower.get(c) for c in columns}),
+                            index=chunk.index)
+
     def chunks(self, rows: int | None = None) -> Iterator[pd.DataFrame]:
         path, read, rows = self.path, 0, rows or CHUNK_ROWS
         try:

@@ -79,11 +79,6 @@ class Input(reading.CsvInput):
         problems.add(records[~counts], "best", best.to_numpy()[~counts], contract.NOT_A_COUNT)
         return ids, both & ~backwards
 
-    def rules_frame(self, chunk: pd.DataFrame, columns) -> pd.DataFrame:
-        by_lower = {h.lower(): h for h in self.headers}
-        return pd.DataFrame(reading.strip(chunk, {c: by_lower.get(c) for c in columns}),
-                            index=chunk.index)
-
     def groups(self, chunk: pd.DataFrame) -> pd.Series:
         if self.group_header is None:
             return pd.Series("(no type_of_violence column)", index=chunk.index, dtype=object)
