@@ -48,8 +48,10 @@ class Decisions:
             return out
         by_id = rows.set_index("event_id")
         id_text = pd.Series(np.asarray(ids, dtype=object), dtype=object).astype(str)
-        decision = id_text.map(by_id["decision"]).fillna("").to_numpy()
-        given = id_text.map(by_id["reason"]).fillna("").str.strip()
+        # A chunk none of whose ids was decided maps to all-missing floats: as objects,
+        # they fill with text.
+        decision = id_text.map(by_id["decision"]).astype(object).fillna("").to_numpy()
+        given = id_text.map(by_id["reason"]).astype(object).fillna("").str.strip()
         said = np.where(given != "", ": " + given, "")
         for value, outcome, verb in ((KEEP, "kept", "kept"), (DROP, "rejected", "dropped")):
             hit = decision == value
