@@ -351,8 +351,11 @@ class _Columns:
             result = np.zeros(len(uniques), dtype=bool)
             done = np.zeros(len(uniques), dtype=bool)
             self.known[key] = result, done
-        wanted = np.unique(codes[rows])
-        todo = wanted[~done[wanted]]
+        # The distinct values among `rows` not yet worked out (a mask, not a sort: with
+        # distinct notes there are as many values as rows).
+        todo = np.zeros(len(uniques), dtype=bool)
+        todo[codes[rows]] = True
+        todo = np.flatnonzero(todo & ~done)
         if len(todo):
             cells = uniques.iloc[todo]
             if condition.kind in (IS, IS_NOT):
@@ -425,7 +428,9 @@ def decide(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """For each row of `frame` (input columns named by its headers in any case; values
     as text), its selection (selected, review or rejected), the reason in words, and the
     target_type the deciding rules give (unknown when none does, or they disagree).
-    Same index as `frame`. Every condition is worked out over whole columns at once."""
+    Same index as `frame`. Every condition is worked out over whole columns at once, and
+    only where it can still change the outcome: a rule's exact values before its patterns,
+    and only on the rows its other conditions, and the classes before, left open."""
     n = len(frame)
     columns = _Columns(frame)
     missing = [c for c in rules.columns if c not in columns.names]
@@ -442,7 +447,13 @@ def decide(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
         clash = np.zeros(n, dtype=bool)
         class_rules = [r for r in rules.rules if r.decision == decision]
         for k, rule in enumerate(class_rules):
-            hit = _matching(columns, rule, open_rows)
+            # A row an earlier rule of the class matched needs this rule only for its
+            # target type: when it has one, the row's rules do not yet disagree, and it
+            # is not the type they already give.
+            tried = deciding[open_rows] < 0
+            if rule.target_type:
+                tried |= ~clash[open_rows] & (given[open_rows] != rule.target_type)
+            hit = _matching(columns, rule, open_rows[tried])
             first = hit[deciding[hit] < 0]
             deciding[first] = k
             if rule.target_type:
