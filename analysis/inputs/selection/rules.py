@@ -436,12 +436,16 @@ class _Prefilter:
         index = self.index.get(values)
         if index is None:
             return np.ones(len(codes), dtype=bool)
-        for code in codes[~self.seen[codes]]:
-            text = self.uniques[code]
-            if len(text) <= PLAIN_CHARS and text.isascii() and text.isprintable():
-                self.plain[code] = True
-                self.found[code, self.set.Match(text) or []] = True
-        self.seen[codes] = True
+        new = codes[~self.seen[codes]]
+        texts = self.uniques[new]
+        plain = np.fromiter((len(t) <= PLAIN_CHARS and t.isascii() and t.isprintable()
+                             for t in texts), dtype=bool, count=len(texts))
+        self.plain[new] = plain
+        for code, found in zip(new[plain].tolist(), map(self.set.Match, texts[plain]),
+                               strict=True):
+            if found:
+                self.found[code, found] = True
+        self.seen[new] = True
         return ~self.plain[codes] | self.found[codes, index]
 
 
