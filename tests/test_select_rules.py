@@ -1,7 +1,8 @@
 """Selection rules: the bundled ACLED, UCDP and table rules on labelled fixtures (accuracy,
 the hard cases, reasons and target types), every mistake in a rules file located at once,
 missing input columns, the codebook agreeing with the bundled files, and decisions made
-over whole columns rather than row by row."""
+over whole columns rather than row by row, yet the same as a plain event-by-event
+evaluation of the rules."""
 
 import cProfile
 import pstats
