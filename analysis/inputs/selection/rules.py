@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import re2
 
 from ...exceptions import DataError, Problem
 from .. import contract
@@ -40,6 +41,7 @@ TARGET_TYPES = tuple(v for v in next(f.enum for f in contract.fields(contract.AT
                                      if f.name == "target_type") if v != UNKNOWN)
 ID_FORM = re.compile(r"[a-z0-9][a-z0-9-]*")
 SHOWN_CHARS = 60  # matched text longer than this is cut in a reason
+PLAIN_CHARS = 2000  # longer text is searched by `re` alone (see _Prefilter)
 
 _ACLED_CURRENT = (
     "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type",
@@ -327,11 +329,21 @@ class _Columns:
     """The frame's columns, each factorized once: a condition is worked out once per
     distinct cell value (a category column has few), and kept for the next rule."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, rules: Rules):
         self.frame = frame
+        self.rules = rules
         self.names = {str(c).strip().lower(): c for c in frame.columns}
         self.coded: dict[str, tuple[np.ndarray, pd.Series]] = {}
         self.known: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.prefilters: dict[str, _Prefilter] = {}
+
+    def prefilter(self, column: str) -> _Prefilter:
+        if column not in self.prefilters:
+            self.prefilters[column] = _Prefilter(
+                self.codes(column)[1],
+                [c.values for r in self.rules.rules for c in r.conditions
+                 if c.column == column and c.kind in (MENTIONS, NOT_MENTIONS)])
+        return self.prefilters[column]
 
     def codes(self, column: str) -> tuple[np.ndarray, pd.Series]:
         if column not in self.coded:
@@ -351,13 +363,20 @@ class _Columns:
             result = np.zeros(len(uniques), dtype=bool)
             done = np.zeros(len(uniques), dtype=bool)
             self.known[key] = result, done
-        wanted = np.unique(codes[rows])
-        todo = wanted[~done[wanted]]
+        # The distinct values among `rows` not yet worked out (a mask, not a sort: with
+        # distinct notes there are as many values as rows).
+        todo = np.zeros(len(uniques), dtype=bool)
+        todo[codes[rows]] = True
+        todo = np.flatnonzero(todo & ~done)
         if len(todo):
             cells = uniques.iloc[todo]
             if condition.kind in (IS, IS_NOT):
                 result[todo] = _exact(cells, condition.values).notna().to_numpy()
             else:
+                maybe = self.prefilter(condition.column).may_match(condition.values, todo)
+                result[todo[~maybe]] = False
+                done[todo[~maybe]] = True
+                todo, cells = todo[maybe], cells[maybe]
                 with warnings.catch_warnings():  # the patterns' groups are not wanted here
                     warnings.filterwarnings("ignore", "This pattern is interpreted",
                                             UserWarning)
@@ -377,6 +396,57 @@ class _Columns:
         found = found.fillna("").astype(str).str.replace('"', "'", regex=False)
         long = found.str.len() > SHOWN_CHARS
         return found.where(~long, found.str.slice(0, SHOWN_CHARS - 1) + "…")
+
+
+class _Prefilter:
+    """Which of the rules' pattern lists each distinct value of a text column may match,
+    found for all the lists in one linear-time pass (an RE2 set) instead of one Python
+    search per list; a list RE2 does not find cannot match, so `re` searches only the
+    rest. RE2 and `re` agree on whether a pattern occurs only where both are plain: so it
+    is used only on values of printable ASCII, and only for lists of ASCII patterns that
+    RE2 compiles (no look-around or back-reference) and that hold no `[:` (a POSIX class
+    in RE2, a set in `re`). Any other value or list is left to `re` alone, and so is a
+    value longer than PLAIN_CHARS, as RE2 answers "no match" when a search runs out of
+    memory, which a short one cannot."""
+
+    def __init__(self, uniques: pd.Series, pattern_lists):
+        options = re2.Options()
+        options.case_sensitive = False
+        options.log_errors = False
+        options.max_mem = 64 << 20
+        self.set = re2.Set.SearchSet(options)
+        self.index: dict[tuple[str, ...], int] = {}
+        for values in dict.fromkeys(pattern_lists):
+            body = "|".join(f"(?:{p})" for p in values)  # the whole words left to `re`
+            if not body.isascii() or "[:" in body:
+                continue
+            try:
+                self.index[values] = self.set.Add(body)
+            except re2.error:
+                continue
+        if self.index:
+            self.set.Compile()
+        self.uniques = uniques.to_numpy(dtype=object)
+        self.seen = np.zeros(len(uniques), dtype=bool)
+        self.plain = np.zeros(len(uniques), dtype=bool)  # printable ASCII
+        self.found = np.zeros((len(uniques), len(self.index)), dtype=bool)  # lists RE2 found
+
+    def may_match(self, values: tuple[str, ...], codes: np.ndarray) -> np.ndarray:
+        """For each of the distinct values `codes`, False when it cannot match `values`."""
+        index = self.index.get(values)
+        if index is None:
+            return np.ones(len(codes), dtype=bool)
+        new = codes[~self.seen[codes]]
+        texts = self.uniques[new]
+        plain = np.fromiter((len(t) <= PLAIN_CHARS and t.isascii() and t.isprintable()
+                             for t in texts), dtype=bool, count=len(texts))
+        self.plain[new] = plain
+        for code, found in zip(new[plain].tolist(), map(self.set.Match, texts[plain]),
+                               strict=True):
+            if found:
+                self.found[code, found] = True
+        self.seen[new] = True
+        return ~self.plain[codes] | self.found[codes, index]
 
 
 def _exact(cells: pd.Series, values: tuple[str, ...]) -> pd.Series:
@@ -425,9 +495,11 @@ def decide(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """For each row of `frame` (input columns named by its headers in any case; values
     as text), its selection (selected, review or rejected), the reason in words, and the
     target_type the deciding rules give (unknown when none does, or they disagree).
-    Same index as `frame`. Every condition is worked out over whole columns at once."""
+    Same index as `frame`. Every condition is worked out over whole columns at once, and
+    only where it can still change the outcome: a rule's exact values before its patterns,
+    and only on the rows its other conditions, and the classes before, left open."""
     n = len(frame)
-    columns = _Columns(frame)
+    columns = _Columns(frame, rules)
     missing = [c for c in rules.columns if c not in columns.names]
     if missing:
         raise ValueError("the frame lacks columns the rules read: " + ", ".join(missing)
@@ -442,7 +514,13 @@ def decide(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
         clash = np.zeros(n, dtype=bool)
         class_rules = [r for r in rules.rules if r.decision == decision]
         for k, rule in enumerate(class_rules):
-            hit = _matching(columns, rule, open_rows)
+            # A row an earlier rule of the class matched needs this rule only for its
+            # target type: when it has one, the row's rules do not yet disagree, and it
+            # is not the type they already give.
+            tried = deciding[open_rows] < 0
+            if rule.target_type:
+                tried |= ~clash[open_rows] & (given[open_rows] != rule.target_type)
+            hit = _matching(columns, rule, open_rows[tried])
             first = hit[deciding[hit] < 0]
             deciding[first] = k
             if rule.target_type:
