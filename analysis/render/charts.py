@@ -19,6 +19,7 @@ several files.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 import matplotlib
@@ -644,7 +645,7 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
             titled(fig, ax.plot([lo[i], hi[i]], [y[i]] * 2, color=RANGE_COLOR, linewidth=0.9,
                                 marker="|", markersize=5, markeredgewidth=0.9,
                                 zorder=3)[0], text)
-        ax.set_yticks(y, [plain(v).replace("_", " ") for v in rows["value"]])
+        ax.set_yticks(y, [plain(value_label(v)) for v in rows["value"]])
         ax.grid(axis="x")
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("Attacks in the window")
@@ -666,10 +667,20 @@ def breakdown_chart(breakdown: pd.DataFrame, *, title: str = "",
     return fig
 
 
+_CODE = re.compile(r"[a-z]+(?:_[a-z]+)+")
+
+
+def value_label(value) -> str:
+    """A breakdown's value for a reader: a contract code such as military_base in words;
+    any other value, free text from the data, exactly as written."""
+    text = str(value)
+    return text.replace("_", " ") if _CODE.fullmatch(text) else text
+
+
 def figures_table(breakdown: pd.DataFrame, name: str) -> pd.DataFrame:
     """A breakdown's values with the four figures, as the brief's table shows them."""
     return pd.DataFrame({
-        name: [str(v).replace("_", " ") for v in breakdown["value"]],
+        name: [value_label(v) for v in breakdown["value"]],
         "Exactly dated": breakdown["exact"].astype(int).to_numpy(),
         "Certainly": breakdown["min"].astype(int).to_numpy(),
         "Possibly": breakdown["max"].astype(int).to_numpy(),
