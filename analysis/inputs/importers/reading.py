@@ -174,10 +174,12 @@ class CsvInput:
         return self.headers
 
     def rules_frame(self, chunk: pd.DataFrame, columns) -> pd.DataFrame:
-        """The columns the selection rules read, named in lower case, stripped."""
+        """The columns the selection rules read, named in lower case, as they are: the
+        rules compare values ignoring surrounding spaces, and find patterns anywhere."""
         by_lower = {h.lower(): h for h in self.headers}
-        return pd.DataFrame(strip(chunk, {c: by_lower.get(c) for c in columns}),
-                            index=chunk.index)
+        return pd.DataFrame({c: (chunk[by_lower[c]] if c in by_lower else
+                                 pd.Series("", index=chunk.index, dtype=object))
+                             for c in columns}, index=chunk.index)
 
     def chunks(self, rows: int | None = None) -> Iterator[pd.DataFrame]:
         path, read, rows = self.path, 0, rows or CHUNK_ROWS
