@@ -25,11 +25,19 @@ import xml.etree.ElementTree as ET
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 TITLE = f"{{{SVG_NS}}}title"
-# SVG elements written without a prefix, as matplotlib writes them. (ElementTree's
-# `default_namespace` argument refuses attributes without a namespace, which SVG's are.)
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-ET.register_namespace("cc", "http://creativecommons.org/ns#")  # in matplotlib's metadata
+PREFIXES = {"": SVG_NS, "xlink": "http://www.w3.org/1999/xlink",
+            "cc": "http://creativecommons.org/ns#"}  # cc: in matplotlib's metadata
+
+
+def _tostring(root: ET.Element, **options):
+    """The SVG with its elements written without a prefix, as matplotlib writes them.
+    ElementTree keeps prefixes in one registry for the whole process, which another
+    library may change (registering a prefix for the SVG namespace), so they are set
+    again before each write. (ElementTree's `default_namespace` argument refuses
+    attributes without a namespace, which SVG's are.)"""
+    for prefix, uri in PREFIXES.items():
+        ET.register_namespace(prefix, uri)
+    return ET.tostring(root, **options)
 
 # The declarations matplotlib's SVG writer uses, each an SVG presentation attribute.
 PRESENTATION_ATTRIBUTES = frozenset({
@@ -64,7 +72,7 @@ def with_titles(svg: bytes, titles: dict[str, str]) -> bytes:
         title = ET.Element(TITLE)
         title.text = titles[element.get("id")]
         element.insert(0, title)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return _tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _declarations(style: str) -> list[tuple[str, str]]:
@@ -125,4 +133,4 @@ def inline_svg(svg: bytes, label: str = "") -> str:
     if label:
         root.set("role", "img")
         root.set("aria-label", label)
-    return ET.tostring(root, encoding="unicode")
+    return _tostring(root, encoding="unicode")
