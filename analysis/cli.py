@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import config
-from .build.plan import PAPERS
+from .batch.plan import PAPERS
 from .exceptions import BadInputError, BuildError, DataError
 
 EXIT_OK, EXIT_BUILD_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -378,8 +378,8 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import build_briefs
-    from .build.plan import BuildRequest
+    from .batch import build_briefs
+    from .batch.plan import BuildRequest
 
     request = BuildRequest(
         data=args.data or [], sources=args.sources or [], matches=args.matches,

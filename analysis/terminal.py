@@ -17,7 +17,7 @@ STAGE_WORDS = {"starting": "starting", "starting the kernel": "kernel",
 
 
 class BuildDisplay:
-    """The build's `report` callback (see `build.runner.Report`), and `close()` when the
+    """The build's `report` callback (see `batch.pipeline.Report`), and `close()` when the
     build is over."""
 
     def __init__(self, on_terminal: bool | None = None):

@@ -10,7 +10,7 @@ BRIEFS = ["since-2019", "since-inauguration", "since-2019-all-sources"]
 
 def brief_inputs(name: str):
     """The inputs, window, coverage and parameters of a committed brief."""
-    from analysis.build.plan import TABLE_OPTIONS, BuildRequest, plan
+    from analysis.batch.plan import TABLE_OPTIONS, BuildRequest, plan
 
     params = {job.name: job for job in plan(BuildRequest())}[name].parameters
     inputs = brief.load_inputs(**{k: params[k] for k in TABLE_OPTIONS})

@@ -35,7 +35,7 @@ def dataset(tmp_path) -> Path:
 # a kernel started the usual way has JPY_PARENT_PID from its start; a kernel forked from
 # the build's kernel template inherits what the template ran at its start.
 IN_KERNELS = ("__import__('os').environ.get('JPY_PARENT_PID') or "
-              "'analysis.build.kernel_template' in __import__('sys').orig_argv")
+              "'analysis.batch.kernel_template' in __import__('sys').orig_argv")
 
 
 def log_kernels(log: Path) -> str:
@@ -46,7 +46,7 @@ def log_kernels(log: Path) -> str:
             f"def log(how): open({str(log)!r}, 'a').write(how + '\\n')\n"
             "if os.environ.get('JPY_PARENT_PID'):\n"
             "    log('started')\n"
-            "elif 'analysis.build.kernel_template' in sys.orig_argv:\n"
+            "elif 'analysis.batch.kernel_template' in sys.orig_argv:\n"
             "    os.register_at_fork(after_in_child=lambda: log('forked'))\n")
 
 

@@ -27,7 +27,7 @@ def test_a_day_or_the_window_in_words(start, end, words):
 
 
 def all_sources():
-    from analysis.build.plan import TABLE_OPTIONS, BuildRequest, plan
+    from analysis.batch.plan import TABLE_OPTIONS, BuildRequest, plan
 
     params = {j.name: j for j in plan(BuildRequest())}["since-2019-all-sources"].parameters
     inputs = brief.load_inputs(**{k: params[k] for k in TABLE_OPTIONS})
@@ -110,7 +110,7 @@ def test_past_the_cut_the_brief_lists_the_most_recent_and_the_file_holds_all(tmp
 def test_every_attack_a_committed_brief_counts_is_in_its_attack_table(name):
     """The ids of the attacks possibly in the window, from the data as the brief counts
     them, each in the committed brief's table or, past the cut, in its attacks.csv."""
-    from analysis.build.plan import TABLE_OPTIONS, BuildRequest, plan
+    from analysis.batch.plan import TABLE_OPTIONS, BuildRequest, plan
 
     params = {j.name: j for j in plan(BuildRequest())}[name].parameters
     inputs = brief.load_inputs(**{k: params[k] for k in TABLE_OPTIONS})

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from analysis import config
-from analysis.build.plan import BuildRequest, plan
+from analysis.batch.plan import BuildRequest, plan
 
 ROWS = ("event_id,date_start,date_end,governorate,weapon,selection,selection_reason\n"
         "a1,2020-11-02,2020-11-02,Anbar,rocket,selected,rule base: named base\n"

@@ -151,8 +151,8 @@ def test_bad_arguments_exit_2_with_a_clear_message(built, tmp_path):
 
 def test_title_with_code_stays_a_string(tmp_path, dataset):
     """Parameters are data: papermill injects them as string literals."""
-    from analysis.build.execute import build_brief
-    from analysis.build.plan import BriefJob, read_brief_definitions
+    from analysis.batch.execute import build_brief
+    from analysis.batch.plan import BriefJob, read_brief_definitions
 
     hostile = '"); import os; os.system("touch PWNED'
     job = BriefJob("hostile", read_brief_definitions()[0],

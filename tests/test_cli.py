@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from analysis import exceptions
-from analysis.build.runner import BuildReport
+from analysis.batch.pipeline import BuildReport
 from analysis.cli import build_parser, exit_code, main
 from analysis.exceptions import (
     BuildError,
@@ -87,7 +87,7 @@ def fake_build(monkeypatch):
             if isinstance(effect, BaseException):
                 raise effect
             return effect(report) if effect else BuildReport()
-        monkeypatch.setattr("analysis.build.build_briefs", build_briefs)
+        monkeypatch.setattr("analysis.batch.build_briefs", build_briefs)
         return calls
     return install
 

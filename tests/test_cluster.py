@@ -91,7 +91,7 @@ def test_a_cluster_build_gives_the_bytes_of_a_local_build(scheduler, tmp_path):
 
 
 def test_a_scheduler_that_does_not_answer_exits_2(monkeypatch, capsys, tmp_path):
-    from analysis.build import cluster
+    from analysis.batch import cluster
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
     assert main(["build", "--scheduler", "tcp://127.0.0.1:9", "--out",

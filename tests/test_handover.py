@@ -54,14 +54,14 @@ def test_the_build_holds_no_table_when_it_gives_memory_back(dataset, tmp_path, m
     import gc
     import weakref
 
-    from analysis.build import runner
-    from analysis.build.plan import BuildRequest
+    from analysis.batch import pipeline
+    from analysis.batch.plan import BuildRequest
 
     arguments = brief.table_arguments(str(dataset / "attacks.csv"))
-    loader = runner._Loader(BuildRequest(), tmp_path / "briefs.toml", lambda *a: None)
+    loader = pipeline._Loader(BuildRequest(), tmp_path / "briefs.toml", lambda *a: None)
     inputs = brief.load_inputs(**arguments)
     table = weakref.ref(inputs.attacks)
-    loader.loaded["attacks"] = runner._Loaded(arguments, inputs, [])
+    loader.loaded["attacks"] = pipeline._Loaded(arguments, inputs, [])
     del inputs
     alive = []
 
@@ -69,7 +69,7 @@ def test_the_build_holds_no_table_when_it_gives_memory_back(dataset, tmp_path, m
         gc.collect()
         alive.append(table() is not None)
 
-    monkeypatch.setattr(runner.memory, "give_back", give_back)
+    monkeypatch.setattr(pipeline.memory, "give_back", give_back)
     loader.hand_over(tmp_path / "handed")
     assert alive == [False]
     assert list((tmp_path / "handed").iterdir())  # and the tables were handed over

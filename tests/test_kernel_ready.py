@@ -8,7 +8,7 @@ from queue import Empty
 
 import pytest
 
-from analysis.build.kernels import _wait_until_ready
+from analysis.batch.kernels import _wait_until_ready
 
 
 class Channel:

@@ -12,14 +12,14 @@ import textwrap
 import pytest
 from conftest import inject, log_kernels, snapshot
 
-from analysis.build import kernel_launcher, kernel_template
-from analysis.build.kernel_template import (
+from analysis.batch import kernel_launcher, kernel_template
+from analysis.batch.kernel_template import (
     ForkedKernel,
     KernelTemplate,
     TemplateUnavailable,
     request_kernel,
 )
-from analysis.build.kernels import WarmKernel
+from analysis.batch.kernels import WarmKernel
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not kernel_template.supported(), reason="Linux only")]
@@ -136,8 +136,8 @@ def test_a_kernel_in_another_environment_starts_the_usual_way(tmp_path):
 
 ASK_THEN_WAIT = textwrap.dedent("""
     import json, os, sys, time
-    from analysis.build.kernel_launcher import MODULE
-    from analysis.build.kernel_template import request_kernel
+    from analysis.batch.kernel_launcher import MODULE
+    from analysis.batch.kernel_template import request_kernel
     from jupyter_client.connect import write_connection_file
     connection, _ = write_connection_file(sys.argv[2])
     pid = request_kernel(sys.argv[1], [sys.executable, "-m", MODULE, "-f", connection],
@@ -195,7 +195,7 @@ def test_a_build_forks_its_kernels_and_gives_the_bytes_of_usual_kernels(tmp_path
     log.unlink()
     without_template = logged + (
         "if sys.orig_argv[1:3] == ['-m', 'analysis']:  # the build itself\n"
-        "    from analysis.build import kernel_template\n"
+        "    from analysis.batch import kernel_template\n"
         "    kernel_template.supported = lambda: False\n")
     built = build(briefs_toml, *only, "--out", "usual", env=inject(tmp_path, without_template))
     assert built.returncode == 0, built.stderr

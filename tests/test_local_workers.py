@@ -5,9 +5,9 @@ import os
 import time
 from pathlib import Path
 
-from analysis.build import executors
-from analysis.build.execute import WorkerSettings
-from analysis.build.plan import BriefJob
+from analysis.batch import workers as executors
+from analysis.batch.execute import WorkerSettings
+from analysis.batch.plan import BriefJob
 
 
 def stand_in_worker(settings: WorkerSettings, conn) -> None:
@@ -89,7 +89,7 @@ def test_a_worker_whose_build_has_gone_stops_quietly(tmp_path, monkeypatch):
     import multiprocessing
     import signal
 
-    from analysis.build import execute
+    from analysis.batch import execute
 
     monkeypatch.setattr(execute, "Worker", ReportsToNobody)
     monkeypatch.setattr(ReportsToNobody, "closed", False)
@@ -103,7 +103,7 @@ def test_a_worker_whose_build_has_gone_stops_quietly(tmp_path, monkeypatch):
 
 STOPPED_IN_A_FINALIZER = """
 import os, signal, sys, time, weakref
-from analysis.build import executors
+from analysis.batch import workers as executors
 signal.signal(signal.SIGTERM, executors._stop)
 class Held:
     pass

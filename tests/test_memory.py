@@ -9,7 +9,7 @@ import sys
 import psutil
 import pytest
 
-from analysis.build.memory import LARGE_BLOCK, give_back, map_large_blocks
+from analysis.batch.memory import LARGE_BLOCK, give_back, map_large_blocks
 
 GLIBC = pytest.mark.skipif(not sys.platform.startswith("linux")
                            or not hasattr(ctypes.CDLL(None), "malloc_trim"),
@@ -42,7 +42,7 @@ def test_without_malloc_trim_nothing_is_done(monkeypatch):
 
 FREED_ARRAYS = """
 import sys, psutil
-from analysis.build.memory import LARGE_BLOCK, map_large_blocks
+from analysis.batch.memory import LARGE_BLOCK, map_large_blocks
 if sys.argv[1:] == ["map"]:
     map_large_blocks()
 first = bytearray(8 * LARGE_BLOCK)

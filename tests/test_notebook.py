@@ -47,7 +47,7 @@ def test_every_parameter_is_documented(nb):
 
 
 def test_brief_parameter_sets_are_valid():
-    from analysis.build.plan import read_brief_definitions
+    from analysis.batch.plan import read_brief_definitions
 
     notebook, briefs = read_brief_definitions()
     assert notebook == NOTEBOOK
@@ -186,7 +186,7 @@ def test_window_and_summary_helpers_agree_with_frequency():
 
 
 def committed_jobs():
-    from analysis.build.plan import BuildRequest, plan
+    from analysis.batch.plan import BuildRequest, plan
 
     return {job.name: job for job in plan(BuildRequest())}
 
@@ -195,7 +195,7 @@ def committed_jobs():
                                   "since-2019-all-sources"])
 def test_committed_briefs_match_the_data(name):
     """The committed summary.json and counts.csv are what the data give today."""
-    from analysis.build.plan import TABLE_OPTIONS
+    from analysis.batch.plan import TABLE_OPTIONS
 
     params = committed_jobs()[name].parameters
     inputs = brief.load_inputs(**{k: params[k] for k in TABLE_OPTIONS})

@@ -16,7 +16,7 @@ from conftest import IN_KERNELS, inject, snapshot
 from pypdf import PdfReader
 
 from analysis import config, handover
-from analysis.build import publish
+from analysis.batch import publish
 
 pytestmark = pytest.mark.slow
 BRIEFS = ("since-2019", "since-inauguration")

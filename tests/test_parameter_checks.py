@@ -6,8 +6,8 @@ import pytest
 from test_sweeps import BRIEFS, planned, user_folder
 
 from analysis import brief, config
-from analysis.build.plan import BuildRequest, plan
-from analysis.build.runner import _Loader, _notebook_defaults, check_inputs
+from analysis.batch.plan import BuildRequest, plan
+from analysis.batch.pipeline import _Loader, _notebook_defaults, check_inputs
 from analysis.cli import main
 from analysis.exceptions import DataError, ParameterError
 

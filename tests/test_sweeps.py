@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from analysis import brief, config
-from analysis.build.plan import BuildRequest, plan, read_brief_definitions
-from analysis.build.runner import _Loader, _notebook_defaults, expand_sweeps
+from analysis.batch.plan import BuildRequest, plan, read_brief_definitions
+from analysis.batch.pipeline import _Loader, _notebook_defaults, expand_sweeps
 from analysis.counting import frequency
 from analysis.exceptions import DataError, ParameterError
 from analysis.filters import values_in_window
@@ -111,7 +111,7 @@ def test_names_that_collide_stop_the_build_before_anything_runs(tmp_path):
 def test_a_swept_briefs_problem_is_located_in_its_sweep(tmp_path):
     briefs_toml = user_folder(tmp_path, BRIEFS + 'colour = "red"\n')  # in [sweeps.by-gov]
     request = BuildRequest(briefs=str(briefs_toml), out=str(tmp_path / "out"))
-    from analysis.build.runner import check_inputs
+    from analysis.batch.pipeline import check_inputs
 
     jobs = planned(briefs_toml)
     loader = _Loader(request, briefs_toml.resolve(), lambda kind, message: None)
@@ -132,7 +132,7 @@ def test_a_bad_filter_is_located_in_the_briefs_file(tmp_path):
     briefs_toml = user_folder(tmp_path, BRIEFS.replace('region = "Kurdistan Region"',
                                                        'region = "Kurdistan"'))
     request = BuildRequest(briefs=str(briefs_toml), out=str(tmp_path / "out"))
-    from analysis.build.runner import check_inputs
+    from analysis.batch.pipeline import check_inputs
 
     jobs = planned(briefs_toml)
     loader = _Loader(request, briefs_toml.resolve(), lambda kind, message: None)

@@ -16,8 +16,8 @@ from nbconvert.filters.markdown import markdown2html
 from pypdf import PdfReader
 
 from analysis import narrative
-from analysis.build.execute import build_brief
-from analysis.build.plan import BriefJob, read_brief_definitions
+from analysis.batch.execute import build_brief
+from analysis.batch.plan import BriefJob, read_brief_definitions
 from analysis.cli import main
 from analysis.render.exporter import CHART_STYLES
 from analysis.render.text import esc_markdown, style_hash

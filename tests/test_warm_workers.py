@@ -9,9 +9,9 @@ import nbformat
 import pytest
 from conftest import IN_KERNELS, inject, log_kernels, snapshot
 
-from analysis.build.execute import Worker, WorkerSettings
-from analysis.build.kernels import WarmKernel
-from analysis.build.plan import BriefJob, read_brief_definitions
+from analysis.batch.execute import Worker, WorkerSettings
+from analysis.batch.kernels import WarmKernel
+from analysis.batch.plan import BriefJob, read_brief_definitions
 from analysis.exceptions import KernelLostError
 
 pytestmark = pytest.mark.slow

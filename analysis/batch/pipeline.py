@@ -257,7 +257,7 @@ def _executor(request: BuildRequest, workers: int, settings: WorkerSettings,
         from .cluster import ClusterWorkers
 
         return ClusterWorkers(request.scheduler, settings)
-    from .executors import LocalWorkers
+    from .workers import LocalWorkers
 
     return LocalWorkers(workers, settings, template)
 
@@ -289,7 +289,7 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
             if not request.scheduler:
                 # A sweep's briefs are known once its tables are loaded and checked (at a
                 # million rows, seconds): the kernels' imports are done meanwhile.
-                from .executors import start_kernel_template
+                from .workers import start_kernel_template
 
                 template = start_kernel_template(settings)
                 if template is not None:

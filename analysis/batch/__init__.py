@@ -9,6 +9,6 @@ import sys
 # reads or writes a notebook. The build's processes go without it.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from .runner import BuildReport, build_briefs  # noqa: E402
+from .pipeline import BuildReport, build_briefs  # noqa: E402
 
 __all__ = ["BuildReport", "build_briefs"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..exceptions import BuildError, ParameterError
 from .execute import Worker, WorkerSettings
-from .executors import STARTING, Outcome, stage_seconds
+from .workers import STARTING, Outcome, stage_seconds
 from .plan import BriefJob
 
 SENT = "sent to the cluster"
@@ -74,7 +74,7 @@ def close_build(build_id: str) -> int:
 
 class ClusterWorkers:
     """The executor for a Dask cluster; the same `run` and context manager as
-    `executors.LocalWorkers`."""
+    `workers.LocalWorkers`."""
 
     def __init__(self, address: str, settings: WorkerSettings):
         try:

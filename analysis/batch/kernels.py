@@ -28,9 +28,9 @@ KERNEL_ARGUMENTS = ["--log-level=CRITICAL", "--HistoryManager.enabled=False"]
 START_TIMEOUT = 120  # seconds for a kernel to start and import pandas, matplotlib, analysis
 RESET_TIMEOUT = 60
 
-WARM_UP = '__import__("analysis.build.in_kernel", fromlist=["_"]).warm_up()'
-RESET = '__import__("analysis.build.in_kernel", fromlist=["_"]).reset({cwd!r})'
-RELEASE = '__import__("analysis.build.in_kernel", fromlist=["_"]).release()'
+WARM_UP = '__import__("analysis.batch.in_kernel", fromlist=["_"]).warm_up()'
+RESET = '__import__("analysis.batch.in_kernel", fromlist=["_"]).reset({cwd!r})'
+RELEASE = '__import__("analysis.batch.in_kernel", fromlist=["_"]).release()'
 
 
 async def _wait_until_ready(client, timeout: float) -> None:

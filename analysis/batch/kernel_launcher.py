@@ -9,7 +9,7 @@ Jupyter is started by Jupyter, and keeps its debugger.
 
 import sys
 
-MODULE = "analysis.build.kernel_launcher"  # this module: `python -m MODULE` starts a kernel
+MODULE = "analysis.batch.kernel_launcher"  # this module: `python -m MODULE` starts a kernel
 
 
 def kernel_app():
