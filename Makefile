@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Reinstall only when the dependency list changes.
 STAMP := $(VENV)/.installed
 
-.PHONY: help briefs test test-fast lab lint bench clean
+.PHONY: help briefs test test-portable test-fast lab lint bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,6 +24,9 @@ briefs: $(STAMP) ## Build every brief from data/ into reports/ (HTML, PDF, chart
 
 test: $(STAMP) ## Run the whole test suite (real notebooks, nbconvert and PDF rendering)
 	$(BIN)/python -m pytest
+
+test-portable: $(STAMP) ## Run the whole test suite as on Windows: no fcntl, no fork, spawn only
+	PYTHONPATH="$(CURDIR)/tests/portable" $(BIN)/python -m pytest
 
 test-fast: $(STAMP) ## Run the tests that start no kernel and render no PDF (seconds)
 	$(BIN)/python -m pytest -m "not slow"

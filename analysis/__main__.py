@@ -2,4 +2,7 @@
 
 from .cli import main
 
-raise SystemExit(main())
+# Guarded: a worker process started by `spawn` imports this module again, as its own
+# main module, and must not run a second command.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -55,13 +55,6 @@ class Inputs:
                           for t in self.tables], ignore_index=True)
 
 
-def paths(value) -> list[str]:
-    """A path parameter as a list: one path, several (a list), or none ("")."""
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value if str(v).strip()]
-    return [str(value)] if config.resolve(value) is not None else []
-
-
 def _combined_sources(tables: list[pd.DataFrame]) -> pd.DataFrame | None:
     """Several sources tables as one; a source_id may appear in only one of them."""
     if not tables:
@@ -115,20 +108,20 @@ def table_arguments(data_path, claims_path="", context_path="", sources_path="",
 
 
 def load_inputs(data_path, claims_path="", context_path="", sources_path="",
-                matches_path="", **limits) -> Inputs:
+                matches_path="", checked_inputs="", **limits) -> Inputs:
     """Load every table of a brief. `data_path` and `sources_path` take one path or a
     list; several attacks tables are merged, by the decisions in `matches_path` when
     given. An empty path means "none": a user's own event list often has only the
     attacks table. Quotes are checked when sources are given.
 
     Every table is checked even when an earlier one fails, and one DataError lists
-    every problem in all of them. In a build's kernel, the tables the build has already
-    checked are taken as it hands them over (see `handover`)."""
-    handed = handover.fetch(table_arguments(data_path, claims_path, context_path,
-                                            sources_path, matches_path))
+    every problem in all of them. `checked_inputs` is the file in which a build hands
+    over these tables, already checked (see `handover`); "" to load the files."""
+    handed = handover.fetch(checked_inputs, table_arguments(
+        data_path, claims_path, context_path, sources_path, matches_path))
     if handed is not None:
         return handed
-    data_paths = paths(data_path)
+    data_paths = config.paths(data_path)
     if not data_paths:
         raise ParameterError("data_path", data_path, "an attacks table is required")
     if config.resolve(matches_path) is not None and len(data_paths) < 2:
@@ -143,7 +136,7 @@ def load_inputs(data_path, claims_path="", context_path="", sources_path="",
             problems.extend(err.problems)
             return None
 
-    loaded_sources = [attempt(load.load_sources, p) for p in paths(sources_path)]
+    loaded_sources = [attempt(load.load_sources, p) for p in config.paths(sources_path)]
     sources = None
     if all(t is not None for t in loaded_sources):
         try:

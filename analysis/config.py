@@ -66,6 +66,13 @@ def resolve(path: str | Path | None) -> Path | None:
     return p if p.is_absolute() else PROJECT_ROOT / p
 
 
+def paths(value) -> list[str]:
+    """A table parameter's paths as a list: one path, several (a list), or none ("");
+    blanks dropped."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [str(v) for v in values if resolve(v) is not None]
+
+
 @contextlib.contextmanager
 def temporary_environ(**values: str):
     """Set environment variables for the duration of a block, then restore them."""

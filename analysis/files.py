@@ -18,6 +18,7 @@ import re
 import secrets
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -64,7 +65,11 @@ def folder_lock(folder: Path, waiting: str = "") -> Iterator[None]:
     command waits for the first, printing `waiting` to stderr if it has to. The lock is
     the operating system's (flock on Linux and macOS, LockFileEx on Windows, through the
     filelock package), so it is released when its holder dies, however it dies."""
-    from filelock import FileLock, Timeout
+    with warnings.catch_warnings():
+        # Said on import where neither flock nor Windows' locks exist: filelock then
+        # locks with a file of its own, which it takes over once its holder has died.
+        warnings.filterwarnings("ignore", "only soft file lock is available")
+        from filelock import FileLock, Timeout
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

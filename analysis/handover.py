@@ -2,15 +2,17 @@
 
 A build loads and checks every brief's tables before any kernel starts (bad input stops
 it there). Its kernels would then parse and check the same files again, once per brief:
-seconds each for a million rows. Instead, the build writes each set of checked tables
-into a folder of its own output directory and names that folder to its kernels in an
-environment variable; `brief.load_inputs` takes them from there when the same tables
-are asked for, and loads the files itself otherwise (in Jupyter, always).
+seconds each for a million rows. Instead, the build writes each set of checked tables to
+a file in its output directory and gives that file's path to the notebook, as its
+`checked_inputs` parameter; `brief.load_inputs` takes the tables from there when they
+are the ones it is asked for, and loads the files itself otherwise (in Jupyter, where
+the parameter is "", always).
 
-The folder lives as long as the build and is written by the build alone, in the output
-directory it holds the lock of; so the pickles in it are as trusted as the code itself.
-A set is found by the arguments it was loaded with, and by the bytes of every file it
-was read from: a file changed since the check is read again.
+The file lives as long as the build and is written by the build alone, in the output
+directory it holds the lock of; so the pickle in it is as trusted as the code itself. It
+holds the arguments its tables were loaded with, and the size and modification time of
+every file they were read from: tables asked for with other arguments, or a file
+changed since the check, are read from the files.
 
 Each long column of Python objects (strings, mostly) is pickled on its own, and
 unpickled before the tables that hold it. Unpickled in one piece, every such column's
@@ -22,8 +24,6 @@ column of distinct strings (ids) is pickled as one text, its cells joined.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import pickle
 import warnings
@@ -33,14 +33,8 @@ from . import config
 from .exceptions import DataWarning
 from .files import atomic_file
 
-ENV = "IRAQ_BRIEFS_CHECKED_INPUTS"
 SEPARATE_CELLS = 1 << 16  # object arrays of at least this many cells are pickled alone
 SAMPLE_CELLS = 4096  # cells whose objects tell a column of ids from one of repeated values
-
-
-def _key(arguments: dict) -> str:
-    text = json.dumps(arguments, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _fingerprint(files: list[str]) -> list[tuple[str, int, int]]:
@@ -130,16 +124,18 @@ class _TablesUnpickler(pickle.Unpickler):
         return self._columns[pid]
 
 
-def store(folder: Path, arguments: dict, inputs, files: list[str],
+def store(path: Path, arguments: dict, inputs, files: list[str],
           warned: list[str]) -> None:
     """Hand over `inputs`, loaded with `arguments` from `files`, and the DataWarnings
     the loading gave (the kernel gives them again, as if it had loaded the files).
 
-    The file holds, one pickle after another: the files' fingerprint and the warnings;
+    The file holds, one pickle after another: the arguments, the files' fingerprint and
+    the warnings;
     the tables, without their long object arrays; each of those arrays; and, in its last
     8 bytes, where the first of those arrays begins."""
-    with atomic_file(Path(folder) / f"{_key(arguments)}.pickle") as fh:
-        pickle.dump((_fingerprint(files), warned), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    with atomic_file(Path(path)) as fh:
+        pickle.dump((arguments, _fingerprint(files), warned), fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
         pickler = _TablesPickler(fh)
         pickler.dump(inputs)
         columns_at = fh.tell()
@@ -148,17 +144,16 @@ def store(folder: Path, arguments: dict, inputs, files: list[str],
         fh.write(columns_at.to_bytes(8, "little"))
 
 
-def fetch(arguments: dict):
-    """The inputs handed over for `arguments`, or None when there are none, or when a
-    file they were read from has changed since."""
-    folder = os.environ.get(ENV)
-    if not folder:
+def fetch(path, arguments: dict):
+    """The inputs handed over in the file at `path` ("" for none), if they were loaded
+    with `arguments` and no file they were read from has changed since; else None."""
+    if not str(path or "").strip():
         return None
-    path = Path(folder) / f"{_key(arguments)}.pickle"
     try:
-        with path.open("rb") as fh:  # read as it unpickles: no second copy in memory
-            fingerprint, warned = pickle.load(fh)
-            if _fingerprint([name for name, _, _ in fingerprint]) != fingerprint:
+        with Path(path).open("rb") as fh:  # read as it unpickles: no second copy in memory
+            loaded_with, fingerprint, warned = pickle.load(fh)
+            if (loaded_with != arguments
+                    or _fingerprint([name for name, _, _ in fingerprint]) != fingerprint):
                 return None
             tables_at = fh.tell()
             end = fh.seek(-8, os.SEEK_END)
@@ -178,10 +173,6 @@ def fetch(arguments: dict):
 def files_of(arguments: dict) -> list[str]:
     """Every file the tables named in `arguments` are read from (sources' documents
     aside: they are read only through the sources table, which is listed)."""
-    files = []
-    for value in arguments.values():
-        for item in value if isinstance(value, list | tuple) else [value]:
-            resolved = config.resolve(item) if item else None
-            if resolved is not None and resolved.is_file():
-                files.append(str(resolved))
-    return files
+    files = [config.resolve(item) for value in arguments.values()
+             for item in config.paths(value)]
+    return [str(path) for path in files if path.is_file()]

@@ -31,31 +31,31 @@ def dataset(tmp_path) -> Path:
     return copy_dataset(tmp_path)
 
 
-# sitecustomize's test for a process that is a kernel, or will fork the build's kernels:
-# a kernel started the usual way has JPY_PARENT_PID from its start; a kernel forked from
-# the build's kernel template inherits what the template ran at its start.
-IN_KERNELS = ("__import__('os').environ.get('JPY_PARENT_PID') or "
-              "'analysis.batch.kernel_template' in __import__('sys').orig_argv")
+# The folder of the sitecustomize module that makes Python as Windows has it, for the
+# portable run of the suite (`make test-portable`).
+PORTABLE = Path(__file__).parent / "portable"
+
+# sitecustomize's test for a process that is a kernel: jupyter_client starts each kernel
+# with JPY_PARENT_PID set.
+IN_KERNELS = "__import__('os').environ.get('JPY_PARENT_PID')"
 
 
 def log_kernels(log: Path) -> str:
-    """sitecustomize code that adds a line to `log` for each kernel a build starts:
-    "started" for one started the usual way, "forked" for one forked from the build's
-    kernel template (which runs the code once, at its own start)."""
-    return ("import os, sys\n"
-            f"def log(how): open({str(log)!r}, 'a').write(how + '\\n')\n"
-            "if os.environ.get('JPY_PARENT_PID'):\n"
-            "    log('started')\n"
-            "elif 'analysis.batch.kernel_template' in sys.orig_argv:\n"
-            "    os.register_at_fork(after_in_child=lambda: log('forked'))\n")
+    """sitecustomize code that adds a line to `log` for each kernel a build starts."""
+    return ("import os\n"
+            f"if {IN_KERNELS}:\n"
+            f"    open({str(log)!r}, 'a').write('started\\n')\n")
 
 
 def inject(tmp_path: Path, code: str) -> dict[str, str]:
-    """An environment whose Python processes (the build, its fork server and workers)
+    """An environment whose Python processes (the build, its workers and their kernels)
     run `code` at start-up, through a sitecustomize module: a fault injected into the
     worker processes, where a monkeypatch in the test process cannot reach."""
     folder = tmp_path / "inject"
     folder.mkdir(exist_ok=True)
+    if str(PORTABLE) in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        # Python finds one sitecustomize only: this one does the portable run's first.
+        code = (PORTABLE / "sitecustomize.py").read_text(encoding="utf-8") + "\n" + code
     (folder / "sitecustomize.py").write_text(code, encoding="utf-8")
     path = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "PYTHONPATH": path}

@@ -433,37 +433,3 @@ def test_pdf_fonts_are_matplotlib_own_found_without_importing_it():
 
     assert _font_dir() == Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     assert (_font_dir() / "DejaVuSans.ttf").is_file()
-
-
-LOAD_WEASYPRINT = """
-import subprocess, sys
-started = []
-real_init = subprocess.Popen.__init__
-def recording_init(self, args, *a, **k):
-    started.append(args)
-    real_init(self, args, *a, **k)
-subprocess.Popen.__init__ = recording_init
-from analysis.render import pdf
-if sys.argv[1] == "fallback":  # as if the loader could not open a library by its name
-    def failing():
-        raise OSError("cannot load library 'libpango-1.0.so.0'")
-        yield
-    pdf._libraries_opened_by_name = pdf.contextlib.contextmanager(failing)
-pdf.pdf_renderer()
-import ctypes.util, weasyprint.text.ffi
-assert ctypes.util.find_library.__module__ == "ctypes.util"  # put back
-print(len(started))
-"""
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="the shortcut is taken on Linux only")
-def test_weasyprint_loads_its_libraries_without_running_the_compiler():
-    """cffi asked ctypes' find_library about each of WeasyPrint's names for its libraries,
-    which ran ldconfig, gcc and ld some thirty times in every worker."""
-    def processes_started(how):
-        out = subprocess.run([sys.executable, "-c", LOAD_WEASYPRINT, how], check=True,
-                             capture_output=True, text=True, timeout=120)
-        return int(out.stdout)
-
-    assert processes_started("by name") == 0
-    assert processes_started("fallback") > 0  # the slow way still works

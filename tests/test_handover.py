@@ -1,7 +1,7 @@
-"""Checked tables handed over from a build to its kernels: found by the same arguments,
-refused when a file changed since, and never used outside a build."""
+"""Checked tables handed over from a build to its kernels, through the notebook's
+`checked_inputs` parameter: used for the same arguments, refused when a file changed
+since, and never used when the parameter is empty (a notebook run by hand)."""
 
-import os
 import warnings
 
 import pytest
@@ -15,19 +15,17 @@ def handed(dataset, tmp_path, monkeypatch):
     arguments = brief.table_arguments(str(dataset / "attacks.csv"),
                                       sources_path=str(dataset / "sources.csv"))
     inputs = brief.load_inputs(**arguments)
-    folder = tmp_path / "handed"
-    folder.mkdir()
-    handover.store(folder, arguments, inputs, handover.files_of(arguments),
+    path = tmp_path / "tables-1.pickle"
+    handover.store(path, arguments, inputs, handover.files_of(arguments),
                    ["attacks.csv:1: extra: unknown column, ignored"])
-    monkeypatch.setenv(handover.ENV, str(folder))
-    return arguments, inputs
+    return arguments, inputs, path
 
 
 def test_a_kernel_gets_the_checked_tables_and_their_warnings(handed):
-    arguments, inputs = handed
+    arguments, inputs, path = handed
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        got = brief.load_inputs(**arguments)
+        got = brief.load_inputs(**arguments, checked_inputs=str(path))
     assert got is not inputs
     assert got.attacks.equals(inputs.attacks) and got.rows.equals(inputs.rows)
     assert list(got.attacks.dtypes) == list(inputs.attacks.dtypes)
@@ -36,32 +34,40 @@ def test_a_kernel_gets_the_checked_tables_and_their_warnings(handed):
 
 
 def test_other_arguments_or_a_changed_file_load_the_files(handed, dataset):
-    arguments, _ = handed
-    assert handover.fetch({**arguments, "claims_path": "other.csv"}) is None
+    arguments, _, path = handed
+    assert handover.fetch(path, arguments) is not None
+    assert handover.fetch(path, {**arguments, "claims_path": "other.csv"}) is None
     attacks = dataset / "attacks.csv"
     attacks.write_text(attacks.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert handover.fetch(arguments) is None
+    assert handover.fetch(path, arguments) is None
 
 
-def test_outside_a_build_nothing_is_handed_over(handed, monkeypatch):
-    arguments, _ = handed
-    monkeypatch.delenv(handover.ENV)
-    assert handover.fetch(arguments) is None
-    assert os.environ.get(handover.ENV) is None
+def test_without_the_parameter_or_its_file_the_files_are_loaded(handed, monkeypatch):
+    """As in Jupyter: `checked_inputs` is "" there, and the notebook reads the files."""
+    arguments, _, path = handed
+    assert handover.fetch("", arguments) is None
+    assert handover.fetch(path.with_name("gone.pickle"), arguments) is None
+    read = []
+    monkeypatch.setattr(brief.load, "load_attacks",
+                        lambda *args, **kw: read.append(args) or pytest.skip("read"))
+    with pytest.raises(pytest.skip.Exception):
+        brief.load_inputs(**arguments)
+    assert read
 
 
 def test_the_build_holds_no_table_when_it_gives_memory_back(dataset, tmp_path, monkeypatch):
     import gc
     import weakref
 
-    from analysis.batch import pipeline
-    from analysis.batch.plan import BuildRequest
+    from analysis.batch import checking
+    from analysis.batch.plan import BriefJob, BuildRequest
 
     arguments = brief.table_arguments(str(dataset / "attacks.csv"))
-    loader = pipeline._Loader(BuildRequest(), tmp_path / "briefs.toml", lambda *a: None)
+    job = BriefJob("brief", tmp_path / "nb.ipynb", dict(arguments), tmp_path, "A4")
+    loader = checking.Loader(BuildRequest(), lambda *a: None)
     inputs = brief.load_inputs(**arguments)
     table = weakref.ref(inputs.attacks)
-    loader.loaded["attacks"] = pipeline._Loaded(arguments, inputs, [])
+    loader.loaded[loader._key(job)] = checking._Loaded(arguments, inputs, [])
     del inputs
     alive = []
 
@@ -69,10 +75,12 @@ def test_the_build_holds_no_table_when_it_gives_memory_back(dataset, tmp_path, m
         gc.collect()
         alive.append(table() is not None)
 
-    monkeypatch.setattr(pipeline.memory, "give_back", give_back)
-    loader.hand_over(tmp_path / "handed")
+    monkeypatch.setattr(checking.memory, "give_back", give_back)
+    loader.hand_over([job], tmp_path / "handed")
     assert alive == [False]
-    assert list((tmp_path / "handed").iterdir())  # and the tables were handed over
+    # The tables were handed over, and the brief's notebook is told where.
+    assert [p.name for p in (tmp_path / "handed").iterdir()] == ["tables-1.pickle"]
+    assert job.parameters["checked_inputs"] == str(tmp_path / "handed" / "tables-1.pickle")
 
 
 def test_long_columns_are_unpickled_one_at_a_time(tmp_path, monkeypatch):
@@ -86,12 +94,12 @@ def test_long_columns_are_unpickled_one_at_a_time(tmp_path, monkeypatch):
     rows = 200_000
     table = pd.DataFrame({name: pd.array([f"{name}-{i}" for i in range(rows)], dtype="string")
                           for name in ("a", "b", "c", "d")})
-    handover.store(tmp_path, {"data_path": "x"}, {"attacks": table, "tables": [table]}, [], [])
-    monkeypatch.setenv(handover.ENV, str(tmp_path))
+    handover.store(tmp_path / "t.pickle", {"data_path": "x"},
+                   {"attacks": table, "tables": [table]}, [], [])
     del table
     tracemalloc.start()
     try:
-        got = handover.fetch({"data_path": "x"})
+        got = handover.fetch(tmp_path / "t.pickle", {"data_path": "x"})
         kept, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -123,9 +131,8 @@ def test_long_columns_of_strings_come_back_the_same_however_they_are_stored(tmp_
                           "nul": pd.array(nul, dtype="string"),
                           "objects": pd.Series(joined, dtype=object),
                           "repeated": pd.array(repeated, dtype="string")})
-    handover.store(tmp_path, {"data_path": "x"}, {"attacks": table}, [], [])
-    monkeypatch.setenv(handover.ENV, str(tmp_path))
-    got = handover.fetch({"data_path": "x"})["attacks"]
+    handover.store(tmp_path / "t.pickle", {"data_path": "x"}, {"attacks": table}, [], [])
+    got = handover.fetch(tmp_path / "t.pickle", {"data_path": "x"})["attacks"]
     assert got.equals(table)
     assert list(got.dtypes) == list(table.dtypes)
     assert got["missing"].isna().tolist()[:2] == [True, False]

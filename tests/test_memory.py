@@ -3,17 +3,16 @@ kernel or a build does not keep a dataset's worth of resident memory after it is
 with the data."""
 
 import ctypes
-import subprocess
 import sys
 
 import psutil
 import pytest
 
-from analysis.batch.memory import LARGE_BLOCK, give_back, map_large_blocks
+from analysis.batch.memory import give_back
 
 GLIBC = pytest.mark.skipif(not sys.platform.startswith("linux")
                            or not hasattr(ctypes.CDLL(None), "malloc_trim"),
-                           reason="glibc's malloc_trim and mallopt")
+                           reason="glibc's malloc_trim")
 
 MB = 2**20
 
@@ -34,31 +33,5 @@ def test_freed_memory_between_live_objects_is_given_back():
 def test_without_malloc_trim_nothing_is_done(monkeypatch):
     monkeypatch.setattr(ctypes, "CDLL", lambda name: object())  # no malloc_trim
     give_back()
-    map_large_blocks()
     monkeypatch.setattr(sys, "platform", "darwin")
     give_back()
-    map_large_blocks()
-
-
-FREED_ARRAYS = """
-import sys, psutil
-from analysis.batch.memory import LARGE_BLOCK, map_large_blocks
-if sys.argv[1:] == ["map"]:
-    map_large_blocks()
-first = bytearray(8 * LARGE_BLOCK)
-del first  # glibc would now take smaller blocks from the heap
-blocks = [bytearray(2 * LARGE_BLOCK) for _ in range(30)]
-last = blocks[-1]  # on the heap, it would keep the freed ones below it resident
-del blocks
-print(psutil.Process().memory_info().rss)
-"""
-
-
-@GLIBC
-def test_once_large_blocks_are_mapped_freed_arrays_leave_at_once():
-    def rss_after(*argv):  # a process of its own: the setting lasts a process's life
-        out = subprocess.run([sys.executable, "-c", FREED_ARRAYS, *argv], check=True,
-                             capture_output=True, text=True).stdout
-        return int(out)
-
-    assert rss_after("map") < rss_after() - 20 * 2 * LARGE_BLOCK  # of 29 freed

@@ -16,7 +16,7 @@ NOTEBOOK = config.NOTEBOOK
 PARAMETERS = ["data_path", "matches_path", "claims_path", "context_path", "sources_path",
               "start", "as_of", "freq", "compare_at", "trend_recent", "trend_baseline",
               "breakdowns", "region", "governorate", "target_type", "weapon", "title",
-              "output_dir", "previous_edition"]
+              "output_dir", "previous_edition", "checked_inputs"]
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import pytest
 from test_sweeps import BRIEFS, planned, user_folder
 
 from analysis import brief, config
+from analysis.batch.checking import Loader, check_inputs
 from analysis.batch.plan import BuildRequest, plan
-from analysis.batch.pipeline import _Loader, _notebook_defaults, check_inputs
 from analysis.cli import main
 from analysis.exceptions import DataError, ParameterError
 
@@ -21,10 +21,9 @@ BAD = BRIEFS.replace('region = "Kurdistan Region"', 'region = "Kurdistan"\nweapo
 def problems_of(briefs_toml):
     request = BuildRequest(briefs=str(briefs_toml), out=str(briefs_toml.parent / "out"))
     jobs = plan(request)
-    loader = _Loader(request, briefs_toml.resolve(), lambda kind, message: None)
-    defaults = _notebook_defaults(jobs[0].notebook)
+    loader = Loader(request, lambda kind, message: None)
     with pytest.raises(DataError) as info:
-        check_inputs(jobs, loader, defaults)
+        check_inputs(jobs, loader)
     return info.value.problems
 
 

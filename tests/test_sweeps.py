@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from analysis import brief, config
+from analysis.batch.checking import Loader, check_inputs, notebook_defaults
 from analysis.batch.plan import BuildRequest, plan, read_brief_definitions
-from analysis.batch.pipeline import _Loader, _notebook_defaults, expand_sweeps
 from analysis.counting import frequency
 from analysis.exceptions import DataError, ParameterError
 from analysis.filters import values_in_window
@@ -60,8 +60,8 @@ def planned(briefs_toml: Path, **options):
     request = BuildRequest(briefs=str(briefs_toml), out=str(briefs_toml.parent / "out"),
                            **options)
     jobs = plan(request)
-    loader = _Loader(request, briefs_toml.resolve(), lambda kind, message: None)
-    return expand_sweeps(jobs, loader, _notebook_defaults(jobs[0].notebook))
+    loader = Loader(request, lambda kind, message: None)
+    return check_inputs(jobs, loader)[0]
 
 
 def test_the_notebook_is_found_beside_the_file_then_in_notebooks(tmp_path):
@@ -111,12 +111,10 @@ def test_names_that_collide_stop_the_build_before_anything_runs(tmp_path):
 def test_a_swept_briefs_problem_is_located_in_its_sweep(tmp_path):
     briefs_toml = user_folder(tmp_path, BRIEFS + 'colour = "red"\n')  # in [sweeps.by-gov]
     request = BuildRequest(briefs=str(briefs_toml), out=str(tmp_path / "out"))
-    from analysis.batch.pipeline import check_inputs
-
-    jobs = planned(briefs_toml)
-    loader = _Loader(request, briefs_toml.resolve(), lambda kind, message: None)
+    jobs = plan(request)
+    loader = Loader(request, lambda kind, message: None)
     with pytest.raises(DataError) as info:
-        check_inputs(jobs, loader, _notebook_defaults(jobs[0].notebook))
+        check_inputs(jobs, loader)
     lines = {(p.line, p.column) for p in info.value.problems}
     assert lines == {(len(BRIEFS.splitlines()) + 1, "colour")}
 
@@ -132,12 +130,10 @@ def test_a_bad_filter_is_located_in_the_briefs_file(tmp_path):
     briefs_toml = user_folder(tmp_path, BRIEFS.replace('region = "Kurdistan Region"',
                                                        'region = "Kurdistan"'))
     request = BuildRequest(briefs=str(briefs_toml), out=str(tmp_path / "out"))
-    from analysis.batch.pipeline import check_inputs
-
-    jobs = planned(briefs_toml)
-    loader = _Loader(request, briefs_toml.resolve(), lambda kind, message: None)
+    jobs = plan(request)
+    loader = Loader(request, lambda kind, message: None)
     with pytest.raises(DataError) as info:
-        check_inputs(jobs, loader, _notebook_defaults(jobs[0].notebook))
+        check_inputs(jobs, loader)
     [problem] = info.value.problems
     assert (problem.line, problem.column, problem.value) == (7, "region", "Kurdistan")
 
@@ -221,35 +217,22 @@ def test_the_next_edition_names_the_attacks_new_since_the_last(tmp_path):
     assert json.loads((folder / "summary.json").read_text())["previous_edition"] == previous
 
 
-@pytest.mark.parametrize("source", [
-    None,  # the package's own notebook
-    'a = 1\nb: str = "x"  # with help\nc = [1, "two"]\nd = 1 + 2\n',
-    "",
-])
-def test_the_notebook_defaults_are_those_papermill_finds(tmp_path, source):
-    import ast
-
+def test_the_notebook_defaults_are_papermills_read_as_values(tmp_path):
     import nbformat
-    import papermill
 
-    notebook = config.NOTEBOOK
-    if source is not None:
-        cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]})
-        notebook = tmp_path / "params.ipynb"
-        nb = nbformat.v4.new_notebook(cells=[cell])
-        nb.metadata["kernelspec"] = {"name": "python3", "language": "python"}
-        nbformat.write(nb, notebook)
-    expected = {}
-    for name, spec in papermill.inspect_notebook(str(notebook)).items():
-        try:
-            expected[name] = ast.literal_eval(spec["default"])
-        except ValueError:
-            expected[name] = spec["default"]
-    assert _notebook_defaults(notebook) == expected
+    source = 'a = 1\nb: str = "x"  # with help\nc = [1, "two"]\nd = 1 + 2\n'
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["parameters"]})
+    notebook = tmp_path / "params.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python"}
+    nbformat.write(nb, notebook)
+    assert notebook_defaults(notebook) == {"a": 1, "b": "x", "c": [1, "two"], "d": "1 + 2"}
+    defaults = notebook_defaults(config.NOTEBOOK)
+    assert defaults["freq"] == "month" and defaults["checked_inputs"] == ""
 
 
 def test_a_notebook_without_readable_parameters_is_a_parameter_error(tmp_path):
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(ParameterError, match="bad.ipynb"):
-        _notebook_defaults(bad)
+        notebook_defaults(bad)

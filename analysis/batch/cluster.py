@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ..exceptions import BuildError, ParameterError
 from .execute import Worker, WorkerSettings
-from .workers import STARTING, Outcome, stage_seconds
 from .plan import BriefJob
+from .workers import STARTING, Outcome, stage_seconds
 
 SENT = "sent to the cluster"
 CONNECT_TIMEOUT = "20s"
@@ -89,6 +89,10 @@ class ClusterWorkers:
                                  f"no Dask scheduler answers there: {err}") from None
         self.settings = settings
         self.build_id = uuid.uuid4().hex
+
+    def warm_up(self) -> None:
+        """Nothing to do ahead: each cluster worker starts its kernel with its first
+        brief, and keeps it for the build's later ones."""
 
     def run(self, tasks: list[tuple[BriefJob, Path]],
             on_stage: Callable[[str, str], None] = lambda name, stage: None,

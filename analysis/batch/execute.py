@@ -9,7 +9,6 @@ save the failed notebook, then raise.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +20,9 @@ from ..files import write_atomic
 from .plan import BriefJob
 from .publish import failed_notebook_path
 
-SAVE_AT_END_ENGINE = "save-at-end"
+# The papermill engine of `engine`, by the name pyproject.toml registers it under. Only
+# papermill imports that module (through its entry point), as it loads its engines.
+ENGINE_NAME = "analysis-briefs"
 
 # The stages a brief passes through, as reported to the reader of a build.
 STARTING_KERNEL, EXECUTING, RENDERING_HTML, RENDERING_PDF = (
@@ -33,13 +34,11 @@ class WorkerSettings:
     """What every worker of one build shares: the environment its kernels start with
     (the build's size limits, which the notebook's loader reads), how long one cell may
     run before its kernel counts as hung (None: no limit), and the paper its briefs are
-    printed on. `kernel_template` is where the build's kernel template listens, if it
-    has one (see `kernel_template`)."""
+    printed on."""
 
     env: dict[str, str] = field(default_factory=dict)
     cell_timeout: float | None = None
     paper: str = "A4"
-    kernel_template: str = ""
 
 
 def _prepare(paper: str) -> None:
@@ -82,8 +81,7 @@ class Worker:
             from .kernels import WarmKernel
 
             self.kernel = WarmKernel(self.settings.env, str(cwd),
-                                     launched=self._start_preparing_rendering,
-                                     template=self.settings.kernel_template)
+                                     launched=self._start_preparing_rendering)
 
     def close(self) -> None:
         kernel, self.kernel = self.kernel, None
@@ -150,7 +148,11 @@ class Worker:
                 # own `cwd` would change this whole process's directory, threads and all.
                 progress_bar=False, log_output=False, report_mode=False,
                 execution_timeout=self.settings.cell_timeout,
-                km=self.kernel.km, engine_name=_save_at_end_engine(),
+                km=self.kernel.km,
+                # Written once, when the run ends (see `engine`), not before and after
+                # every cell too: those writes are for a reader following the file live.
+                request_save_on_cell_execute=False, engine_name=ENGINE_NAME,
+                save_when_lost=str(notebook_out),
             )
         except PapermillExecutionError as err:
             first_line = next((line for line in (err.source or "").splitlines()
@@ -166,41 +168,6 @@ class Worker:
         except Exception:
             self._discard_kernel()  # in an unknown state: the next brief gets a new one
             raise
-
-
-@functools.cache
-def _save_at_end_engine() -> str:
-    """papermill's own engine, except that it writes the notebook when the run ends
-    (completed, failed, or its kernel lost), not also before and after every cell.
-    Those writes are for a reader following the file live; a build reads it once, at
-    the end. For a brief they were some fifty writes of a notebook of 100 to 500 kB:
-    half a second."""
-    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
-
-    class SaveAtEndManager(NotebookExecutionManager):
-        def save(self, **kwargs):
-            if self.end_time is not None:  # set by notebook_complete, however it ended
-                super().save(**kwargs)
-
-    class SaveAtEndEngine(NBClientEngine):
-        @classmethod
-        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
-                             log_output=False, autosave_cell_every=30, **kwargs):
-            # papermill's Engine.execute_notebook, with the manager above.
-            nb_man = SaveAtEndManager(nb, output_path=output_path, progress_bar=progress_bar,
-                                      log_output=log_output,
-                                      autosave_cell_every=autosave_cell_every)
-            nb_man.notebook_start()
-            try:
-                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output,
-                                             **kwargs)
-            finally:
-                nb_man.cleanup_pbar()
-                nb_man.notebook_complete()
-            return nb_man.nb
-
-    papermill_engines.register(SAVE_AT_END_ENGINE, SaveAtEndEngine)
-    return SAVE_AT_END_ENGINE
 
 
 def _save_failed(job: BriefJob, notebook_out: Path) -> str:
@@ -252,13 +219,19 @@ def _render(job: BriefJob, notebook_path: Path, staging: Path, on_stage) -> None
         raise BuildError(job.name, "the notebook did not write " + ", ".join(missing))
 
 
+# Parameters whose values are paths of one run's scratch files: the staging folder, the
+# tables handed over.
+RUN_PARAMETERS = ("output_dir", "checked_inputs")
+
+
 def _strip_run_metadata(nb) -> None:
-    """Timings and the staging path differ on every run; drop them so the executed
-    notebook, like the HTML and PDF, depends only on the inputs."""
+    """Timings and the paths of one run's scratch files differ on every run; drop them
+    so the executed notebook, like the HTML and PDF, depends only on the inputs."""
     papermill_meta = nb.metadata.get("papermill", {})
     for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
         papermill_meta.pop(key, None)
-    papermill_meta.get("parameters", {}).pop("output_dir", None)
+    for name in RUN_PARAMETERS:
+        papermill_meta.get("parameters", {}).pop(name, None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         meta = cell.metadata.get("papermill")
@@ -268,4 +241,5 @@ def _strip_run_metadata(nb) -> None:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"  # papermill gives it a random id
             cell.source = "\n".join(line for line in cell.source.splitlines()
-                                    if not line.startswith("output_dir = "))
+                                    if not line.startswith(tuple(
+                                        f"{name} = " for name in RUN_PARAMETERS)))

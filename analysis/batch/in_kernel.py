@@ -22,14 +22,13 @@ import os
 import sys
 import warnings
 
-from .memory import give_back, map_large_blocks
+from .memory import give_back
 
 _baseline: dict = {}
 
 
 def warm_up() -> None:
     """Import what every brief imports, then remember the state a brief starts from."""
-    map_large_blocks()
     import IPython.display  # noqa: F401
     import matplotlib
     import pandas  # noqa: F401

@@ -67,9 +67,8 @@ class BuildRequest:
     @property
     def tables(self) -> dict[str, str | list[str]]:
         """The table options given on the command line: notebook parameter -> path(s)."""
-        given = {"data_path": self.data, "sources_path": self.sources,
-                 "matches_path": self.matches, "claims_path": self.claims,
-                 "context_path": self.context}
+        given = {parameter: getattr(self, option.removeprefix("--"))
+                 for parameter, option in TABLE_OPTIONS.items()}
         return {k: v for k, v in given.items() if v is not None and v != []}
 
     @property
@@ -178,12 +177,6 @@ def _digest(paths: list[Path], cache: dict[Path, str]) -> str:
     return h.hexdigest()
 
 
-def _items(value) -> list[str]:
-    """The paths of a table parameter: a list, or one path; blanks dropped."""
-    values = value if isinstance(value, list | tuple) else [value]
-    return [str(v) for v in values if str(v).strip()]
-
-
 def _file_problem(path: Path, max_bytes: int) -> str:
     refused = not_regular(path)  # never opened: a FIFO would wait for ever
     if refused:
@@ -216,9 +209,9 @@ def check_request(request: BuildRequest) -> None:
         raise ParameterError("--out", request.out, f"{writable} is not writable")
     for parameter, value in request.tables.items():
         option = TABLE_OPTIONS[parameter]
-        if parameter == "data_path" and not _items(value):
+        if parameter == "data_path" and not config.paths(value):
             raise ParameterError(option, value, "an attacks table is required")
-        for item in _items(value):
+        for item in config.paths(value):
             problem = _file_problem(Path(item).expanduser(), request.max_bytes)
             if problem:
                 raise ParameterError(option, item, problem)
@@ -251,7 +244,7 @@ def brief_tables(name: str, definition: dict, request: BuildRequest,
     for parameter, default in DEFAULT_TABLES.items():
         if parameter in definition:
             value, base = definition[parameter], briefs_toml.parent
-            for item in _items(value):
+            for item in config.paths(value):
                 problem = _file_problem(base / Path(item).expanduser(), request.max_bytes)
                 if problem:
                     problems.append(Problem(str(briefs_toml),
@@ -263,7 +256,7 @@ def brief_tables(name: str, definition: dict, request: BuildRequest,
             value, base = "", config.PROJECT_ROOT
         else:
             value, base = default, config.PROJECT_ROOT
-        files = [(base / Path(item).expanduser()).resolve() for item in _items(value)]
+        files = [(base / Path(item).expanduser()).resolve() for item in config.paths(value)]
         tables[parameter] = files if parameter in LIST_TABLES else (files[0] if files else None)
     if not tables["data_path"]:
         problems.append(Problem(str(briefs_toml), line_of(briefs_toml, name, "data_path"),
@@ -371,3 +364,20 @@ def is_up_to_date(job: BriefJob) -> bool:
 
 def mark_inputs(job: BriefJob, folder: Path) -> None:
     (folder / INPUTS_FILE).write_text(job.inputs_hash + "\n")
+
+
+def chosen(expanded: list[BriefJob], planned: list[BriefJob], only: list[str]) -> list[BriefJob]:
+    """The briefs --only asks for, once sweeps are expanded: whole sweeps by their names,
+    or single briefs of one (`plan` has already checked the names it can know)."""
+    if not only:
+        return expanded
+    whole = {job.name for job in planned if job.sweep_over and job.name in only}
+    picked = [job for job in expanded if job.name in only
+              or any(job.name.startswith(f"{sweep}-") for sweep in whole)]
+    missing = sorted(set(only) - {job.name for job in picked} - whole)
+    if missing:
+        planned_names = {job.name for job in planned}
+        made = [job.name for job in expanded if job.name not in planned_names]
+        raise ParameterError("--only", ", ".join(missing), "no sweep makes such a brief; the "
+                             "sweeps make: " + (", ".join(made) or "none"))
+    return picked

@@ -132,46 +132,6 @@ class PdfRenderer:
     fonts: object
 
 
-@contextlib.contextmanager
-def _libraries_opened_by_name():
-    """While WeasyPrint loads its C libraries, `ctypes.util.find_library` finds nothing.
-
-    For each library WeasyPrint tries a list of names, other systems' first
-    (`libpango-1.0-0`, then `pango-1.0`, then `libpango-1.0.so.0`, then the macOS and
-    Windows names), and cffi asks `find_library` about every name that the dynamic
-    loader cannot open as it is. On Linux each question runs ldconfig, then the C
-    compiler and the linker: some thirty processes and 0.2 s in every worker, while its
-    kernel starts. Without an answer, WeasyPrint goes on to the next name, and the
-    loader opens the same library by its Linux name (`libpango-1.0.so.0`) itself."""
-    import ctypes.util
-
-    find_library = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: None
-    try:
-        yield
-    finally:
-        ctypes.util.find_library = find_library
-
-
-def _import_weasyprint():
-    import sys
-
-    if sys.platform != "linux" or "weasyprint" in sys.modules:
-        import weasyprint
-
-        return weasyprint
-    try:
-        with _libraries_opened_by_name():
-            import weasyprint
-    except OSError:
-        # A library known to this system only by a name the loader cannot open (one
-        # that the compiler's search path finds): the slow way, which finds it.
-        for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
-            del sys.modules[name]
-        import weasyprint
-    return weasyprint
-
-
 @functools.cache
 def pdf_renderer() -> PdfRenderer:
     """Made once per process: WeasyPrint's import, its font configuration and the font
@@ -181,7 +141,7 @@ def pdf_renderer() -> PdfRenderer:
     with warnings.catch_warnings():
         # Said once, at import, of the machine's fonts, which a brief does not use.
         warnings.filterwarnings("ignore", "No fonts configured", UserWarning)
-        weasyprint = _import_weasyprint()
+        import weasyprint
 
     css, font_urls = font_face_css()
     fetcher = _fetcher(font_urls)
