@@ -66,9 +66,14 @@ def test_benchmark_runs_at_its_smallest_size():
                  "(d) rebuild after one row changed", "(e) build --force, 1,000 rows",
                  "(f) frequency alone", "(b) again, beside the 1,000-row builds",
                  "(h) pandas.read_csv, 1,000-row ACLED export",
-                 "(h) import acled --select, 1,000 rows"):
+                 "(h) import acled --select, 1,000 rows",
+                 "(i) validate, a table with one bad date", "(i) build --data, the same table"):
         assert case in result.stdout
-    assert "Targets (ratios of cases measured taking turns in this run)" in result.stdout
+    assert "Targets (ratios of cases measured in this run" in result.stdout
+    for target in ("full build <= 0.25 x naive chain", "no-change build <= 0.02 x naive chain",
+                   "3-brief sweep <= 0.12 x naive chain for 3 briefs",
+                   "bad-data build <= 1.5 x validate, same file"):
+        assert target in result.stdout
     assert "import --select <= 3 x pandas.read_csv" in result.stdout
     assert "Each brief of the sweep after its first, as a share of" in result.stdout
 
@@ -98,6 +103,40 @@ def test_each_further_brief_of_a_sweep_is_its_share_of_one_single_brief_build():
     from run import further_brief_share
 
     assert further_brief_share(3.0 + 11 * 0.5, 12 * 3.0, 12) == pytest.approx(0.5 / 3.0)
+
+
+def test_the_four_targets_are_ratios_met_or_missed():
+    """The sweep's naive term is the naive chain's time per brief (its two briefs) times
+    the sweep's count."""
+    from run import target_table, targets
+
+    checks = targets(naive_s=20.0, full_s=4.0, same_s=0.5, sweep_s=12.0, sweep_count=12,
+                     validate_s=1.0, bad_build_s=2.0)
+    assert [value for _, value, _ in checks] == pytest.approx([0.2, 0.025, 0.1, 2.0])
+    assert [limit for *_, limit in checks] == [0.25, 0.02, 0.12, 1.5]
+    assert "12-brief sweep <= 0.12 x naive chain for 12 briefs" in checks[2][0]
+    rows = target_table(checks)[2:]
+    assert [row.split("|")[-2].strip() for row in rows] == ["met", "missed", "met", "missed"]
+    assert all(row.split("|")[2].strip() == f"{value:.3f}"
+               for row, (_, value, _) in zip(rows, checks, strict=True))
+
+
+def test_the_bad_copy_differs_by_one_impossible_date_and_fails_validation(tmp_path, capsys):
+    from run import BAD_DATE, DATA, with_one_bad_date
+
+    from analysis.cli import main
+
+    source = DATA / "attacks.csv"
+    bad = with_one_bad_date(source, tmp_path / "bad" / "attacks.csv")
+    before = source.read_text(encoding="utf-8").splitlines()
+    after = bad.read_text(encoding="utf-8").splitlines()
+    assert len(after) == len(before)
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert changed == [1]
+    assert before[1].split(",", 2)[2] == after[1].split(",", 2)[2]
+    assert after[1].split(",")[1] == BAD_DATE
+    assert main(["validate", str(bad)]) == 2
+    assert f"attacks.csv:2: date_start: '{BAD_DATE}'" in capsys.readouterr().err
 
 
 ORPHAN = """
