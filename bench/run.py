@@ -73,38 +73,6 @@ PDF_SNIPPET = ("import sys, weasyprint; "
 # machine: done at every sample, that took 11% of a core, which on 2 cores slowed the
 # parallel build and hardly the naive chain, one process at a time.
 SAMPLE_SECONDS, RESCAN_EVERY = 0.02, 10
-PR_SET_CHILD_SUBREAPER = 36  # prctl's option number, from linux/prctl.h
-
-
-def adopt_orphans() -> bool:
-    """Make this process the parent of every process that its commands' processes leave
-    behind (Linux), so that the sampler still finds them among its descendants.
-
-    A build's kernels are forked by a template process that exits once it has forked
-    them; orphaned, they would be the system's children, and their memory would go
-    unseen."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-
-
-def reap_adopted(timeout: float = 30) -> None:
-    """Wait for the processes adopted from a command that has ended (kernels shutting
-    down), so that none of them runs into the next measurement."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:  # none left
-            return
-        if pid == 0:
-            if time.monotonic() > deadline:
-                for child in psutil.Process().children():
-                    with contextlib.suppress(psutil.Error):
-                        child.kill()
-            time.sleep(SAMPLE_SECONDS)
 
 
 def run_measured(commands: list[list[str]], cwd: Path | None = None,
@@ -138,7 +106,6 @@ def run_measured(commands: list[list[str]], cwd: Path | None = None,
         thread = threading.Thread(target=sample, daemon=True)
         thread.start()
         _, err = proc.communicate()
-        reap_adopted()
         done.set()
         thread.join()
         if proc.returncode != expect:
@@ -402,7 +369,6 @@ def main() -> None:
         args.repeat, args.sizes = 1, [1_000]
 
     compile_package()
-    adopt_orphans()
     if args.import_only:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
             rows = max(args.sizes)

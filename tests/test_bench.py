@@ -137,27 +137,3 @@ def test_the_bad_copy_differs_by_one_impossible_date_and_fails_validation(tmp_pa
     assert after[1].split(",")[1] == BAD_DATE
     assert main(["validate", str(bad)]) == 2
     assert f"attacks.csv:2: date_start: '{BAD_DATE}'" in capsys.readouterr().err
-
-
-ORPHAN = """
-import os, time
-if os.fork() == 0:  # a child that outlives its parent, as a build's forked kernels do
-    block = bytearray(200 * 2**20)
-    for i in range(0, len(block), 4096):
-        block[i] = 1
-    time.sleep(1.0)
-    os._exit(0)
-"""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="adopting orphans: Linux")
-def test_memory_of_processes_that_outlive_their_parent_is_counted():
-    """A build's kernels outlive the template that forked them: orphans, they must still
-    count towards the command's peak memory."""
-    script = ("import sys; sys.path.insert(0, sys.argv[1]); import run; "
-              "assert run.adopt_orphans(); "
-              "print(run.run_measured([[sys.executable, '-c', sys.argv[2]]])[1])")
-    result = subprocess.run([sys.executable, "-c", script, str(ROOT / "bench"), ORPHAN],
-                            capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert float(result.stdout) > 200
