@@ -11,11 +11,17 @@ import html
 import re
 import string
 
-import pandas as pd
-
 
 def _missing(value) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value))
+    # pandas only when a value could be one of its missing markers: a build's workers
+    # import this module (the HTML exporter's style hash) and have no other use for it.
+    if value is None:
+        return True
+    if isinstance(value, str | int):
+        return False
+    import pandas as pd
+
+    return bool(pd.isna(value))
 
 
 def esc(value) -> str:
@@ -64,6 +70,6 @@ def style_hash(css: str) -> str:
 
 def count_range(lo, hi) -> str:
     """"3–7", "5" when both ends agree, "at least 24" when there is no upper end."""
-    if pd.isna(hi):
+    if _missing(hi):
         return f"at least {int(lo)}"
     return str(int(lo)) if int(lo) == int(hi) else f"{int(lo)}–{int(hi)}"
