@@ -2,6 +2,7 @@
 two `dask worker` processes started here) are the same bytes as a local build's, and a
 build without the option never imports Dask."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -14,7 +15,20 @@ from conftest import copy_dataset, snapshot
 from analysis import config
 from analysis.cli import main
 
-pytestmark = pytest.mark.slow
+
+def importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+# Dask takes its locks through locket, which needs fcntl, or msvcrt on Windows: the
+# portable run (`make test-portable`) has neither, as no real system has.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (importable("fcntl") or importable("msvcrt")),
+                                 reason="Dask needs fcntl, or msvcrt on Windows")]
 DASK = Path(sys.executable).with_name("dask")
 
 

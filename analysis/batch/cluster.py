@@ -79,9 +79,11 @@ class ClusterWorkers:
     def __init__(self, address: str, settings: WorkerSettings):
         try:
             from distributed import Client
-        except ImportError:
-            raise ParameterError("--scheduler", address, "needs Dask: pip install "
-                                                         "'.[cluster]'") from None
+        except ImportError as err:
+            # Not installed, or installed but unable to load here: say which.
+            raise ParameterError("--scheduler", address,
+                                 f"needs Dask (pip install '.[cluster]'), which cannot be "
+                                 f"imported: {err}") from None
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as err:
