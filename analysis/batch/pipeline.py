@@ -66,8 +66,9 @@ def build_briefs(request: BuildRequest, *, report: Report = _ignore) -> BuildRep
         if todo and windows is None:  # another build changed them while this one waited
             jobs, windows = check_inputs(jobs, loader)
             todo = _stale(jobs, request)
+        building = {job.name for job in todo}
         for job in jobs:
-            if job not in todo:
+            if job.name not in building:
                 publish.failed_notebook_path(out_dir, job.name).unlink(missing_ok=True)
                 outcome.unchanged.append(job.name)
                 report("unchanged", f"unchanged {job.name}: {job.final_dir}")

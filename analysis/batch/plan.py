@@ -1,7 +1,7 @@
 """What a build will do: the briefs it makes (from briefs.toml), each one's parameters
 and input tables, and a content hash of everything a brief depends on, so an unchanged
 brief is skipped. Checks the request's options and that every input file exists; reads
-no table (see `pipeline` for the input check).
+no table (see `checking` for the input check).
 
 A brief's tables come, in order of precedence, from its own [briefs.NAME] table (paths
 relative to the briefs file's folder), from the command line, or from the defaults (the
@@ -90,7 +90,7 @@ class BriefJob:
     out_dir: Path
     paper: str
     inputs_hash: str = ""
-    # A sweep before it is expanded (see pipeline.expand_sweeps): the column it sweeps over.
+    # A sweep before it is expanded (see checking.check_inputs): the column it sweeps over.
     sweep_over: str = ""
     # The [briefs.NAME] or [sweeps.NAME] table that defines it, for file:line messages.
     defined_in: str = ""
