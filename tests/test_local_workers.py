@@ -1,18 +1,22 @@
 """Local workers, with the brief-building replaced by a stand-in (no kernels): how the
 briefs are shared out, and when workers stop."""
 
+import signal
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from analysis.batch import workers as workers_module
 from analysis.batch.execute import WorkerSettings
 from analysis.batch.plan import BriefJob
 
 
-def stand_in_worker(settings: WorkerSettings, conn) -> None:
+def stand_in_worker(worker, conn) -> None:
     """Builds nothing. The brief named "slow" finishes only once the worker of any other
     brief has stopped (or after a minute), so the test needs no clock."""
-    stopped = Path(settings.env["STOPPED_DIR"])
+    stopped = Path(worker.settings.env["STOPPED_DIR"])
     name = None
     while True:
         task = conn.recv()
@@ -70,12 +74,56 @@ def test_a_worker_whose_build_has_gone_stops_quietly(tmp_path, monkeypatch):
     and ends, without the traceback that would land on the dead build's terminal."""
     import multiprocessing
 
-    from analysis.batch import execute
-
-    monkeypatch.setattr(execute, "Worker", ReportsToNobody)
     monkeypatch.setattr(ReportsToNobody, "closed", False)
     build_end, worker_end = multiprocessing.Pipe(duplex=True)
     build_end.send((BriefJob("brief", tmp_path / "nb.ipynb", {}, tmp_path, "A4"), tmp_path))
     build_end.close()
-    workers_module._serve(WorkerSettings(), worker_end)  # returns: no BrokenPipeError
+    workers_module._serve(ReportsToNobody(WorkerSettings()), worker_end)  # no BrokenPipeError
     assert ReportsToNobody.closed
+
+
+class SaysItIsBusy:
+    """An object whose finalizer tells the build the worker is busy, then takes its
+    time: the build's signal to stop lands inside the finalizer."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __del__(self):
+        self.conn.send(("stage", "executing the notebook"))
+        time.sleep(60)
+
+
+def busy_in_a_finalizer(worker, conn) -> None:
+    """Takes its brief, then runs finalizers, as a notebook dropping DataFrames and
+    figures does, until it is stopped."""
+    conn.recv()
+    while True:
+        SaysItIsBusy(conn)
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.mark.skipif(sys.platform == "win32",
+                    reason="terminate() is TerminateProcess there: no handler runs")
+def test_a_stopped_worker_ends_at_once_even_inside_a_finalizer(tmp_path, monkeypatch,
+                                                                capfd):
+    """An exception raised by a signal handler while a finalizer runs is printed and
+    dropped: a worker stopped that way went on until it was killed, and printed a
+    traceback on the terminal of a build that had said why it stopped."""
+    monkeypatch.setattr(workers_module, "_serve", busy_in_a_finalizer)
+    tasks = [(BriefJob("brief", tmp_path / "nb.ipynb", {}, tmp_path, "A4"), tmp_path)]
+    processes = []
+
+    def interrupt(name, stage):
+        if stage != workers_module.STARTING:  # the worker is inside a finalizer
+            processes.extend(slot.process for slot in workers._slots)
+            raise Stop
+
+    with pytest.raises(Stop), workers_module.LocalWorkers(1, WorkerSettings()) as workers:
+        for _ in workers.run(tasks, on_stage=interrupt):
+            pass
+    assert [p.exitcode for p in processes] == [128 + signal.SIGTERM]  # not killed
+    assert capfd.readouterr().err == ""

@@ -60,6 +60,7 @@ class Worker:
     def __init__(self, settings: WorkerSettings = WorkerSettings()):
         self.settings = settings
         self.kernel = None
+        self._starting = None  # a kernel whose process exists, not yet warm
         # papermill, nbconvert and WeasyPrint import and set up in a thread while the
         # kernel starts and runs the first notebook: the worker is only waiting on the
         # kernel then. The thread starts once the kernel's process exists: started
@@ -80,13 +81,27 @@ class Worker:
         if self.kernel is None:
             from .kernels import WarmKernel
 
-            self.kernel = WarmKernel(self.settings.env, str(cwd),
-                                     launched=self._start_preparing_rendering)
+            try:
+                self.kernel = WarmKernel(self.settings.env, str(cwd),
+                                         launched=self._launched)
+            finally:
+                self._starting = None
+
+    def _launched(self, kernel) -> None:
+        self._starting = kernel
+        self._start_preparing_rendering()
 
     def close(self) -> None:
         kernel, self.kernel = self.kernel, None
         if kernel is not None:
             kernel.shutdown()
+
+    def kill(self) -> None:
+        """Kill this worker's kernel at once, one still starting included (see
+        `WarmKernel.kill`), for a worker that must end now."""
+        for kernel in (self.kernel, self._starting):
+            if kernel is not None:
+                kernel.kill()
 
     def build(self, job: BriefJob, staging: Path,
               on_stage: Callable[[str], None] = lambda stage: None) -> float:

@@ -12,7 +12,9 @@ worker starts another for its next brief.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 
@@ -24,6 +26,7 @@ KERNEL_NAME = "python3"
 KERNEL_ARGUMENTS = ["--log-level=CRITICAL", "--HistoryManager.enabled=False"]
 START_TIMEOUT = 120  # seconds for a kernel to start and import pandas, matplotlib, analysis
 RESET_TIMEOUT = 60
+KILL_TIMEOUT = 5  # seconds for a killed kernel's process to be gone
 
 WARM_UP = '__import__("analysis.batch.in_kernel", fromlist=["_"]).warm_up()'
 RESET = '__import__("analysis.batch.in_kernel", fromlist=["_"]).reset({cwd!r})'
@@ -83,9 +86,9 @@ class WarmKernel:
     """A started kernel; `km` is what papermill takes to run a notebook on it."""
 
     def __init__(self, env: dict[str, str], cwd: str,
-                 launched: Callable[[], None] = lambda: None):
-        """Start the kernel and wait until it has done its imports. `launched` is called
-        as soon as the kernel's process exists."""
+                 launched: Callable[[WarmKernel], None] = lambda kernel: None):
+        """Start the kernel and wait until it has done its imports. `launched` is given
+        this kernel as soon as its process exists (and can be killed)."""
         import asyncio
 
         from jupyter_client.session import Session
@@ -95,7 +98,7 @@ class WarmKernel:
         self.km = _kernel_manager()
         run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=cwd,
                                        env={**os.environ, **env})
-        launched()
+        launched(self)
         try:
             # The worker's own client, for warm-up and resets. Its session is its own:
             # clients of one session share one socket identity, and the kernel would send
@@ -135,6 +138,19 @@ class WarmKernel:
         """Ask the kernel to let go of the brief it has run, without waiting: it does so
         while the worker renders. The next reset waits behind it, and skips its reply."""
         self._control.execute(RELEASE, silent=True, store_history=False)
+
+    def kill(self) -> None:
+        """End the kernel's process now, from anywhere, a signal handler included: no
+        message to the kernel and no event loop, only its process (jupyter_client's
+        local provisioner keeps it as `process`, a Popen) and its connection file."""
+        process = getattr(self.km.provisioner, "process", None)
+        if process is not None:
+            process.kill()
+            # With a timeout, Popen's wait never blocks on the lock that a poll of the
+            # interrupted thread may hold.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=KILL_TIMEOUT)
+        self.km.cleanup_connection_file()
 
     def shutdown(self) -> None:
         try:

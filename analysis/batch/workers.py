@@ -13,11 +13,9 @@ breaks and every brief in it fails.)
 from __future__ import annotations
 
 import contextlib
-import logging
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -27,7 +25,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from ..exceptions import BuildError, WorkerDiedError
-from .execute import WorkerSettings
+from .execute import Worker, WorkerSettings
 from .plan import BriefJob
 
 STARTING = "starting"
@@ -50,34 +48,34 @@ class Outcome:
 
 
 def _worker_process(serve: Callable, settings: WorkerSettings, conn) -> None:
+    worker = Worker(settings)
+
+    def end(code: int) -> None:
+        # At once, and raising nothing: an exception raised by a signal handler while a
+        # finalizer runs is printed ("Exception ignored in ...") and dropped, and the
+        # worker would go on. Its brief is abandoned anyway, and its kernel goes first,
+        # so that nothing writes to the brief's staging folder once the worker is gone.
+        worker.kill()
+        os._exit(code)
+
     # Ctrl-C reaches the whole process group: the build alone answers it, by stopping
     # its workers (SIGTERM), so that the terminal shows one line and no traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop)
-    _end_with_the_build()
-    serve(settings, conn)
+    signal.signal(signal.SIGTERM, lambda signum, frame: end(128 + signum))
+    _end_with_the_build(lambda: end(1))
+    serve(worker, conn)
 
 
-def _stop(signum, frame) -> None:
-    # The notebook being run is cut short, and nbclient's tasks for it end as its kernel
-    # is shut down on the way out: nbclient would log "Kernel died", and asyncio each
-    # task's error as unread, on the terminal of a build that has already said why it
-    # stopped.
-    logging.disable()
-    sys.exit(128 + signum)
-
-
-def _end_with_the_build() -> None:
-    """End this worker when the build that started it ends without stopping it (killed):
-    a brief of minutes would otherwise go on running for nobody. Its kernel ends with it,
-    as ipykernel's kernels end with the process that started them."""
+def _end_with_the_build(end: Callable[[], None]) -> None:
+    """Call `end` when the build that started this worker ends without stopping it
+    (killed): a brief of minutes would otherwise go on running for nobody."""
     build = multiprocessing.parent_process()
     if build is None:
         return
 
     def watch() -> None:
         build.join()
-        os._exit(1)  # nothing to tell, and nobody to tell it to
+        end()
 
     threading.Thread(target=watch, name="build watch", daemon=True).start()
 
@@ -86,10 +84,10 @@ class _BuildGone(Exception):
     """The build this worker reports to has ended: there is nobody left to tell."""
 
 
-def _serve(settings: WorkerSettings, conn) -> None:
-    """A worker: start a warm kernel, then build each brief the parent sends, telling it
-    each stage and the result, until the parent sends None or goes away."""
-    from .execute import Worker
+def _serve(worker, conn) -> None:
+    """A worker (an `execute.Worker`): start its warm kernel, then build each brief the
+    parent sends, telling it each stage and the result, until the parent sends None or
+    goes away."""
 
     def tell(message) -> None:
         try:
@@ -97,7 +95,6 @@ def _serve(settings: WorkerSettings, conn) -> None:
         except OSError:  # a broken pipe: the build was killed
             raise _BuildGone from None
 
-    worker = Worker(settings)
     try:
         with contextlib.suppress(Exception):  # if it fails, the first brief says why
             worker.start()  # now: the kernel warms up while the worker waits for a brief
@@ -247,9 +244,10 @@ class LocalWorkers:
             pass
 
     def close(self) -> None:
-        """Ask each worker to stop (it shuts its kernel down): an idle one through its
-        pipe, a busy one (an interrupted build) by SIGTERM. One that has not stopped in
-        time is killed; its kernel then ends on its own."""
+        """Ask each worker to stop: an idle one through its pipe (it shuts its kernel
+        down), a busy one (an interrupted build) by SIGTERM (it kills its kernel, and
+        ends). One that has not stopped in time is killed; its kernel then ends on its
+        own."""
         for slot in self._slots:
             if slot.running is None:
                 self._retire(slot)
