@@ -136,3 +136,19 @@ def test_the_third_brief_of_a_sweep_is_the_same_as_when_built_alone(tmp_path):
     assert alone.returncode == 0, alone.stderr
     third = snapshot(tmp_path / "out" / names[2])
     assert third == snapshot(tmp_path / "alone" / names[2])
+
+
+def test_a_killed_kernel_is_gone_with_its_connection_file(tmp_path):
+    """What a worker told to stop relies on (see `WarmKernel.kill`): jupyter_client's local
+    provisioner keeps the kernel's process, which ends at once, without a message or an
+    event loop, and the connection file goes with it."""
+    kernel = WarmKernel({}, str(tmp_path))
+    try:
+        process = kernel.km.provisioner.process
+        connection_file = Path(kernel.km.connection_file)
+        assert process.poll() is None and connection_file.is_file()
+        kernel.kill()
+        assert process.poll() is not None
+        assert not connection_file.exists()
+    finally:
+        kernel.shutdown()
